@@ -1,0 +1,68 @@
+package providers
+
+import (
+	"context"
+	"time"
+)
+
+// RouteSpec is the whole routing of one service: what the router renders
+// into its own file and makes live.
+type RouteSpec struct {
+	Project      string
+	Env          string
+	Service      string
+	Release      int // the release this routing belongs to; named in the file header and the live-check header
+	Listen       int
+	ServerName   string
+	Location     string
+	TLSCert      string
+	TLSKey       string
+	ProxyTimeout time.Duration
+
+	// Stable and Candidate are the two upstream groups, as host:port
+	// addresses. A request goes to Candidate with probability
+	// CandidateWeight/100 (split_clients on $request_id), or by StickyCookie
+	// when set; a request carrying CanaryHeader always goes to Candidate.
+	Stable           []string
+	Candidate        []string
+	CandidateWeight  int
+	StableVersion    string
+	CandidateVersion string
+	StickyCookie     string
+	CanaryHeader     string
+}
+
+// RouteFile is a route file as observed on disk.
+type RouteFile struct {
+	Project  string
+	Env      string
+	Service  string
+	Path     string
+	Release  int    // from the managed-by header
+	Checksum string // the checksum the header declares
+	Actual   string // the checksum of the body as it is now; differs when edited by hand
+}
+
+// Edited reports whether the file was changed outside slipway.
+func (f RouteFile) Edited() bool { return f.Checksum != f.Actual }
+
+// Router sends requests to a service's containers.
+//
+// Apply renders the spec into the service's own file, validates the whole
+// configuration, makes it live through the configured switcher and confirms
+// the new routing answers before it returns; on any failure the previous
+// file is restored and the error carries the router's own message. Applying
+// a spec whose rendering is already live is a no-op. Remove of a missing
+// route succeeds. Every method honours ctx.
+type Router interface {
+	// Render returns the file content for spec without touching anything.
+	Render(spec RouteSpec) ([]byte, error)
+	// Observe lists the route files slipway manages for project and env.
+	Observe(ctx context.Context, project, env string) ([]RouteFile, error)
+	// Apply makes spec live (see the interface comment).
+	Apply(ctx context.Context, spec RouteSpec) (RouteFile, error)
+	// Remove deletes the service's route file and makes that live.
+	Remove(ctx context.Context, project, env, service string) error
+	// Mode names the switcher in use ("reload" or "dynamic").
+	Mode() string
+}

@@ -1,0 +1,131 @@
+package providers
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrImageNotFound is returned by ResolveImage when no local image has the
+// reference. Nothing can be pulled, so it is a plan-time error.
+var ErrImageNotFound = errors.New("image not found")
+
+// ErrNotFound is returned when a named container does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Labels set on every container slipway creates; observation finds
+// containers by them.
+const (
+	LabelProject    = "io.slipway.project"
+	LabelEnv        = "io.slipway.env"
+	LabelService    = "io.slipway.service"
+	LabelRelease    = "io.slipway.release"
+	LabelColor      = "io.slipway.color"
+	LabelIndex      = "io.slipway.index"
+	LabelConfigHash = "io.slipway.config-hash"
+)
+
+// Container is a container as observed in the runtime.
+type Container struct {
+	ID         string
+	Name       string
+	Project    string
+	Env        string
+	Service    string
+	Release    int
+	Color      string
+	Index      int
+	ConfigHash string
+	Image      string // the reference it was created from
+	ImageID    string
+	State      string // "running", "exited", "created", ...
+	Health     string // "healthy", "unhealthy", "starting", "" when the image has no HEALTHCHECK
+	HostAddr   string // "127.0.0.1:49153": the published address nginx proxies to
+}
+
+// Running reports whether the container is running.
+func (c Container) Running() bool { return c.State == "running" }
+
+// EnvVar is one environment variable of a container. Sensitive values are
+// masked in every error and log line the runtime returns.
+type EnvVar struct {
+	Name      string
+	Value     string
+	Sensitive bool
+}
+
+// ContainerSpec is what the runtime needs to create one container.
+type ContainerSpec struct {
+	Name        string // <project>-<service>-r<release>-<n>
+	Project     string
+	Env         string // slipway environment ("" for the default)
+	Service     string
+	Release     int
+	Color       string
+	Index       int
+	ConfigHash  string
+	Image       string // reference, for people
+	ImageID     string // pinned id; the container is created from it
+	Vars        []EnvVar
+	Command     []string
+	Port        int    // container port to publish
+	HostIP      string // host address to publish on, default 127.0.0.1
+	Volumes     []string
+	Networks    []string
+	ExtraHosts  []string
+	Memory      int64   // bytes, 0 = no limit
+	CPUs        float64 // 0 = no limit
+	Restart     string  // docker restart policy name
+	StopTimeout time.Duration
+}
+
+// HealthSpec says when a container counts as healthy.
+type HealthSpec struct {
+	Path             string // HTTP path probed on the published port; "" = the image's HEALTHCHECK
+	Interval         time.Duration
+	Timeout          time.Duration
+	HealthyThreshold int // consecutive successes
+	Deadline         time.Duration
+}
+
+// HealthError is returned by WaitHealthy when a container did not become
+// healthy before its deadline; Logs holds its last log lines, masked.
+type HealthError struct {
+	Container string
+	Reason    string
+	Logs      []string
+}
+
+func (e *HealthError) Error() string {
+	return "container " + e.Container + " did not become healthy: " + e.Reason
+}
+
+// Runtime runs service containers.
+//
+// Every method honours ctx cancellation and returns promptly when it is
+// done. Start is idempotent: a container with the spec's name that already
+// exists is started if stopped and returned. Stop and Remove of a missing
+// container succeed. Errors and log lines never contain sensitive values.
+type Runtime interface {
+	// ResolveImage returns the id of the local image ref, or an error
+	// wrapping ErrImageNotFound.
+	ResolveImage(ctx context.Context, ref string) (id string, err error)
+	// ImageExists reports whether an image id is still present.
+	ImageExists(ctx context.Context, id string) (bool, error)
+	// Observe lists every container labelled with the project and env,
+	// running or not.
+	Observe(ctx context.Context, project, env string) ([]Container, error)
+	// Start creates (if absent) and starts a container, returning it with
+	// its published address.
+	Start(ctx context.Context, spec ContainerSpec) (Container, error)
+	// WaitHealthy waits until the container passes h, or returns a
+	// *HealthError at the deadline.
+	WaitHealthy(ctx context.Context, c Container, h HealthSpec) error
+	// Stop stops a container gracefully (SIGTERM, then SIGKILL after timeout).
+	Stop(ctx context.Context, name string, timeout time.Duration) error
+	// Remove removes a container, stopping it first if needed.
+	Remove(ctx context.Context, name string) error
+	// Logs returns the last n log lines of a container, sensitive values
+	// masked.
+	Logs(ctx context.Context, name string, n int) ([]string, error)
+}
