@@ -1,0 +1,115 @@
+package plan
+
+import (
+	"time"
+
+	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/state"
+)
+
+// Plan is everything one operation will do, in order.
+type Plan struct {
+	Operation    string // "apply" or "rollback"
+	Project      string
+	Env          string
+	Lineage      string // of the state planned against ("" for an empty state)
+	Serial       uint64 // of the state planned against
+	PriorRelease int
+	Release      int // the release this plan makes
+	ConfigHash   string
+	Created      time.Time
+	Reason       string // hotfix and rollback reason, recorded
+
+	Interrupted *Interrupted // an apply that did not finish, if any
+	Drift       []Drift
+	PreChecks   []string
+	PostChecks  []string
+	Resources   []*Resource
+	Steps       []*Step
+	OnFailure   []string // what happens if a step fails, in sentences
+	Warnings    []string
+
+	// Images pins each image reference to the id observed at plan time.
+	Images map[string]string
+	// Observed fingerprints the live world the plan was made against; a
+	// saved plan whose world has changed since is stale.
+	Observed string
+	// Secrets holds an HMAC of every sensitive value the plan depends on,
+	// so that applying a saved plan can refuse changed secrets. Never the
+	// values themselves.
+	Secrets map[string]string
+
+	// Services is the state of each changed service after a successful
+	// apply, with containers filled in by the executor as it starts them.
+	Services map[string]*state.Service
+}
+
+// Changed reports whether applying the plan would change anything.
+func (p *Plan) Changed() bool { return len(p.Steps) > 0 }
+
+// Resource is one service or database as the plan shows it.
+type Resource struct {
+	Address   string // "service.backend", "postgres.main"
+	From, To  string // versions, e.g. images; empty when not applicable
+	Strategy  string
+	Unchanged bool
+	Steps     []int // indexes into Plan.Steps
+}
+
+// Drift is a difference between the recorded state and the live world.
+type Drift struct {
+	Address string
+	Detail  string
+}
+
+// Interrupted describes an apply that stopped before it finished.
+type Interrupted struct {
+	OperationID string
+	Operation   string
+	Release     int
+	Started     time.Time
+	Finished    []string // descriptions of the steps that completed
+	Pending     []string // the steps that did not
+}
+
+// Traffic is the routing a traffic step makes live. Groups are named by
+// container; the executor resolves names to the addresses of the
+// containers it started or observed.
+type Traffic struct {
+	Stable          []string
+	Candidate       []string `json:",omitempty"`
+	CandidateWeight int      // percent of requests to the candidate
+	// Route carries listen, names, TLS, versions and release; its address
+	// lists are filled by the executor. Remove means the route is deleted
+	// (the compensation of a first release).
+	Route  providers.RouteSpec
+	Remove bool `json:",omitempty"`
+}
+
+// Step is one action of a plan.
+type Step struct {
+	Index    int
+	ID       string // stable within a plan: "service.backend.start"
+	Resource string // address of the resource it belongs to
+	Kind     Kind
+	Action   Action
+	Provider string // "docker", "nginx", "postgres", "slipway"
+	Target   string
+	Detail   string
+
+	// One payload per kind.
+	Containers []providers.ContainerSpec `json:",omitempty"` // start (sensitive values blank in saved plans)
+	Names      []string                  `json:",omitempty"` // health, stop, remove
+	Health     *providers.HealthSpec     `json:",omitempty"`
+	Traffic    *Traffic                  `json:",omitempty"`
+	Pause      time.Duration             `json:",omitempty"`
+	Approve    bool                      `json:",omitempty"`
+	Analysis   string                    `json:",omitempty"`
+	Checks     []string                  `json:",omitempty"`
+	Phase      string                    `json:",omitempty"`
+	StopAfter  time.Duration             `json:",omitempty"` // stop timeout
+
+	// Compensation undoes the step when a later one fails; nil when there
+	// is nothing to undo.
+	Compensation *Step `json:",omitempty"`
+}

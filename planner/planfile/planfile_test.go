@@ -1,0 +1,78 @@
+package planfile
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/slipwayhq/slipway/planner/plan"
+	"github.com/slipwayhq/slipway/providers"
+)
+
+func testPlan() *plan.Plan {
+	return &plan.Plan{Project: "p", Release: 2, Steps: []*plan.Step{{
+		ID: "service.web.start.1", Kind: plan.KindStart, Action: plan.Create,
+		Containers: []providers.ContainerSpec{{Name: "p-web-r2-1", Service: "web", Vars: []providers.EnvVar{
+			{Name: "PLAIN", Value: "visible"}, {Name: "SECRET", Value: "s3cr3t-value", Sensitive: true}}}},
+		Compensation: &plan.Step{Kind: plan.KindRemove, Names: []string{"p-web-r2-1"}},
+	}}}
+}
+
+func TestSaveLeavesOutSecretsAndFillRestoresThem(t *testing.T) {
+	p := testPlan()
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := Save(path, p); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte("s3cr3t-value")) {
+		t.Fatalf("plan file holds the secret:\n%s", raw)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	if p.Steps[0].Containers[0].Vars[1].Value != "s3cr3t-value" {
+		t.Fatal("Save changed the plan in memory")
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := got.Steps[0].Containers[0].Vars; v[0].Value != "visible" || v[1].Value != "" {
+		t.Fatalf("loaded vars %+v", v)
+	}
+	Fill(got, func(svc, name string) string { return svc + "/" + name })
+	if v := got.Steps[0].Containers[0].Vars[1].Value; v != "web/SECRET" {
+		t.Fatalf("filled %q", v)
+	}
+	if got.Steps[0].Kind != plan.KindStart || got.Steps[0].Compensation.Kind != plan.KindRemove {
+		t.Fatalf("kinds lost: %+v", got.Steps[0])
+	}
+}
+
+func TestReadRejectsOtherFiles(t *testing.T) {
+	for _, in := range []string{"", "{}", `{"format_version":1,"kind":"x","plan":{}}`, `{"format_version":9,"kind":"slipway-plan","plan":{}}`, "not json"} {
+		if _, err := Read(strings.NewReader(in)); err == nil {
+			t.Errorf("Read(%q) succeeded", in)
+		}
+	}
+}
+
+func FuzzRead(f *testing.F) {
+	var buf bytes.Buffer
+	_ = Write(&buf, testPlan())
+	f.Add(buf.Bytes())
+	f.Add([]byte(`{"format_version":1,"kind":"slipway-plan","plan":{"Steps":[null]}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Read(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := Write(&out, p); err != nil {
+			t.Fatalf("re-encode: %v", err)
+		}
+	})
+}
