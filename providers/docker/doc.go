@@ -1,0 +1,20 @@
+// Package docker implements providers.Runtime on a Docker engine through
+// github.com/docker/docker/client, negotiating the API version with the
+// engine (so an engine speaking API 1.41 works with the newer client).
+//
+// Containers are named by the spec (<project>-<service>-r<release>-<n>, so a
+// new release never collides with the one it replaces) and carry the
+// providers.Label* labels; release and index are decimal strings. The
+// package adds two labels of its own: LabelImage, the image reference the
+// container was created for (the container itself is created from the
+// pinned image id), and LabelSensitive, the comma-separated names of the
+// environment variables whose values are masked in logs and errors, so a
+// later process can mask them too.
+//
+// A container's port is published on the spec's host address (default
+// 127.0.0.1) on an ephemeral host port; the published address is what the
+// router proxies to. Health is gated either by an HTTP probe of that address
+// or by the image's own HEALTHCHECK. Nothing blocks beyond its context: every
+// engine call takes the caller's ctx, and WaitHealthy gives up at its
+// deadline.
+package docker
