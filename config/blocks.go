@@ -1,0 +1,502 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+	"github.com/zclconf/go-cty/cty/gocty"
+)
+
+// decodeProject decodes the project block.
+func (d *decoder) decodeProject(blk *hcl.Block, s *BlockSchema) *Project {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	p := &Project{Name: blk.Labels[0], Keep: d.int(b, "keep"), DeclRange: blk.DefRange}
+	if p.Keep < 0 {
+		d.errorf(b.subject("keep"), "Invalid Snapshot Count", "The argument \"keep\" must be 0 (keep all snapshots) or more; %d is not.", p.Keep)
+	}
+	if st := b.first("state"); st != nil {
+		p.StatePath = d.str(st.body, "path")
+		if p.StatePath == "" {
+			d.errorf(st.body.subject("path"), "Empty State Path", "The state path must not be empty; remove the state block to use the default .slipway/ directory.")
+		}
+	}
+	return p
+}
+
+// decodeDocker decodes the docker block.
+func (d *decoder) decodeDocker(blk *hcl.Block, s *BlockSchema) *Docker {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	return &Docker{Host: d.str(b, "host"), DeclRange: blk.DefRange}
+}
+
+// decodeNginx decodes the nginx block.
+func (d *decoder) decodeNginx(blk *hcl.Block, s *BlockSchema) *Nginx {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	n := &Nginx{
+		ConfigDir: d.str(b, "config_dir"),
+		AccessLog: d.str(b, "access_log"),
+		Binary:    d.str(b, "binary"),
+		Prefix:    d.str(b, "prefix"),
+		Conf:      d.str(b, "conf"),
+		Switch:    d.enum(b, "switch", "reload", "dynamic", "auto"),
+		DeclRange: blk.DefRange,
+	}
+	for _, name := range []string{"config_dir", "access_log", "binary"} {
+		if b.set(name) && d.str(b, name) == "" {
+			d.errorf(b.subject(name), "Empty Value", "The argument %q must not be empty; remove it to use the default.", name)
+		}
+	}
+	return n
+}
+
+// decodePostgres decodes a postgres block.
+func (d *decoder) decodePostgres(blk *hcl.Block, s *BlockSchema) *Postgres {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	p := &Postgres{
+		Name:       blk.Labels[0],
+		URL:        d.secret(b, "url", true),
+		Migrations: d.str(b, "migrations"),
+		DeclRange:  blk.DefRange,
+	}
+	if bk := b.first("backup"); bk != nil {
+		p.Backup = &Backup{
+			Dir:  d.str(bk.body, "dir"),
+			Keep: d.int(bk.body, "keep"),
+			When: d.enum(bk.body, "when", "migrations", "always", "never"),
+		}
+		if p.Backup.Keep < 0 {
+			d.errorf(bk.body.subject("keep"), "Invalid Backup Count", "The argument \"keep\" must be 0 (keep all dumps) or more; %d is not.", p.Backup.Keep)
+		}
+		if b := bk.body; b.set("dir") && p.Backup.Dir == "" {
+			d.errorf(b.subject("dir"), "Empty Value", "The backup directory must not be empty.")
+		}
+	}
+	return p
+}
+
+var (
+	// memoryPattern is a docker memory size.
+	memoryPattern = regexp.MustCompile(`^[0-9]+[bkmgBKMG]?$`)
+	// tokenPattern is an HTTP header or cookie name safe to write into nginx.
+	tokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+)
+
+// decodeService decodes a service block.
+func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	svc := &Service{
+		Name:        blk.Labels[0],
+		Image:       d.str(b, "image"),
+		Replicas:    d.int(b, "replicas"),
+		Port:        d.int(b, "port"),
+		Env:         d.env(b),
+		Command:     d.strs(b, "command"),
+		Volumes:     d.strs(b, "volumes"),
+		Networks:    d.strs(b, "networks"),
+		ExtraHosts:  d.strs(b, "extra_hosts"),
+		Memory:      d.str(b, "memory"),
+		CPUs:        d.float(b, "cpus"),
+		Restart:     d.enum(b, "restart", "no", "always", "unless-stopped", "on-failure"),
+		StopTimeout: d.dur(b, "stop_timeout"),
+		HostIP:      d.str(b, "host_ip"),
+		DeclRange:   blk.DefRange,
+	}
+	if b.get("image").ok && strings.TrimSpace(svc.Image) == "" {
+		d.errorf(b.subject("image"), "Empty Image", "The service %q needs an image reference such as \"myapp/backend:1.2.3\".", svc.Name)
+	}
+	if b.get("replicas").ok && svc.Replicas < 1 {
+		d.errorf(b.subject("replicas"), "Invalid Replica Count", "A service runs at least 1 replica; %d is too few.", svc.Replicas)
+	}
+	if b.get("port").ok && (svc.Port < 1 || svc.Port > 65535) {
+		d.errorf(b.subject("port"), "Invalid Port", "The port must be between 1 and 65535; %d is not.", svc.Port)
+	}
+	if svc.Memory != "" && !memoryPattern.MatchString(svc.Memory) {
+		d.errorf(b.subject("memory"), "Invalid Memory Limit", "The memory limit must be a number with an optional unit b, k, m or g, such as \"256m\"; %q is not.", svc.Memory)
+	}
+	if svc.CPUs < 0 {
+		d.errorf(b.subject("cpus"), "Invalid CPU Limit", "The CPU limit must be 0 (none) or more.")
+	}
+	for _, h := range svc.ExtraHosts {
+		if !strings.Contains(h, ":") {
+			d.errorf(b.subject("extra_hosts"), "Invalid Extra Host", "Each extra host must be of the form host:ip (or host:host-gateway); %q is not.", h)
+		}
+	}
+
+	svc.Health = &Health{Path: "/health", Interval: time.Second, Timeout: time.Second, Deadline: time.Minute, HealthyThreshold: 2, DeclRange: blk.DefRange}
+	if h := b.first("health"); h != nil {
+		svc.Health = d.decodeHealth(h)
+	}
+	if r := b.first("route"); r != nil {
+		svc.Route = d.decodeRoute(r)
+	}
+
+	svc.Strategy = "blue_green"
+	svc.BlueGreen = &BlueGreen{KeepPrevious: "running", DeclRange: blk.DefRange}
+	for _, nb := range b.blocks {
+		if nb.schema.OneOf != "strategy" {
+			continue
+		}
+		svc.Strategy, svc.BlueGreen = nb.hcl.Type, nil
+		switch nb.hcl.Type {
+		case "blue_green":
+			svc.BlueGreen = &BlueGreen{KeepPrevious: d.enum(nb.body, "keep_previous", "running", "stopped", "removed"), DeclRange: nb.hcl.DefRange}
+		case "canary":
+			svc.Canary = d.decodeCanary(nb)
+		case "rolling":
+			svc.Rolling = d.decodeRolling(nb)
+		case "hotfix":
+			svc.Hotfix = &Hotfix{Reason: d.str(nb.body, "reason"), DeclRange: nb.hcl.DefRange}
+			if nb.body.get("reason").ok && strings.TrimSpace(svc.Hotfix.Reason) == "" {
+				d.errorf(nb.body.subject("reason"), "Empty Hotfix Reason", "A hotfix needs a reason; it is recorded in the release record.")
+			}
+		}
+	}
+	return svc
+}
+
+// env decodes service.env into EnvVars sorted by name, one Sensitive flag
+// per value.
+func (d *decoder) env(b *body) []EnvVar {
+	a := b.get("env")
+	if !a.ok {
+		return nil
+	}
+	raw, topMarks := a.raw.Unmark()
+	var out []EnvVar
+	for it := a.val.ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		name := k.AsString()
+		if v.IsNull() {
+			d.errorf(a.subject(b.rng), "Null Environment Value", "The environment variable %q has a null value; give it a string.", name)
+			continue
+		}
+		sensitive := len(topMarks) > 0
+		if raw.Type().IsObjectType() || raw.Type().IsMapType() {
+			var orig cty.Value
+			if raw.Type().IsObjectType() {
+				orig = raw.GetAttr(name)
+			} else {
+				orig = raw.Index(k)
+			}
+			sensitive = sensitive || orig.ContainsMarked()
+		}
+		if name == "" || strings.ContainsAny(name, "=\x00") {
+			d.errorf(a.subject(b.rng), "Invalid Environment Name", "The environment variable name %q must not be empty or contain \"=\".", name)
+			continue
+		}
+		out = append(out, EnvVar{Name: name, Value: v.AsString(), Sensitive: sensitive})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// decodeHealth decodes service.health.
+func (d *decoder) decodeHealth(blk *block) *Health {
+	b := blk.body
+	h := &Health{
+		Path:             d.str(b, "path"),
+		Interval:         d.dur(b, "interval"),
+		Timeout:          d.dur(b, "timeout"),
+		Deadline:         d.dur(b, "deadline"),
+		HealthyThreshold: d.int(b, "healthy_threshold"),
+		DeclRange:        blk.hcl.DefRange,
+	}
+	if !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \t\r\n") {
+		d.errorf(b.subject("path"), "Invalid Health Path", "The health path must start with \"/\" and hold no whitespace; %q does not.", h.Path)
+	}
+	if h.HealthyThreshold < 1 {
+		d.errorf(b.subject("healthy_threshold"), "Invalid Healthy Threshold", "The healthy threshold must be at least 1; %d is not.", h.HealthyThreshold)
+	}
+	for _, name := range []string{"interval", "timeout", "deadline"} {
+		if a := b.get(name); a.ok && a.dur == 0 {
+			d.errorf(b.subject(name), "Invalid Duration", "The argument %q must be longer than zero.", name)
+		}
+	}
+	return h
+}
+
+// decodeRoute decodes service.route, refusing values that would inject
+// nginx syntax.
+func (d *decoder) decodeRoute(blk *block) *Route {
+	b := blk.body
+	r := &Route{
+		Listen:       d.int(b, "listen"),
+		ServerName:   d.str(b, "server_name"),
+		Location:     d.str(b, "location"),
+		TLSCert:      d.str(b, "tls_cert"),
+		TLSKey:       d.str(b, "tls_key"),
+		ProxyTimeout: d.dur(b, "proxy_timeout"),
+		DeclRange:    blk.hcl.DefRange,
+	}
+	if r.Listen < 1 || r.Listen > 65535 {
+		d.errorf(b.subject("listen"), "Invalid Port", "The listen port must be between 1 and 65535; %d is not.", r.Listen)
+	}
+	const nginxSyntax = ";{}\"'\n\r\\"
+	if r.ServerName == "" || strings.ContainsAny(r.ServerName, nginxSyntax+" \t\v\f") {
+		d.errorf(b.subject("server_name"), "Invalid Server Name", "The server_name must be one non-empty name without whitespace, quotes, backslashes, \";\", \"{\" or \"}\"; %q would change the nginx configuration.", r.ServerName)
+	}
+	if r.Location == "" || strings.ContainsAny(r.Location, nginxSyntax) {
+		d.errorf(b.subject("location"), "Invalid Location", "The location must be non-empty and hold no newline, quotes, backslashes, \";\", \"{\" or \"}\"; %q would change the nginx configuration.", r.Location)
+	}
+	for _, name := range []string{"tls_cert", "tls_key"} {
+		if v := d.str(b, name); strings.ContainsAny(v, nginxSyntax+" \t") {
+			d.errorf(b.subject(name), "Invalid TLS File", "The %s path must hold no whitespace, quotes, backslashes, \";\", \"{\" or \"}\"; %q does not.", name, v)
+		}
+	}
+	if (r.TLSCert == "") != (r.TLSKey == "") {
+		d.errorf(blk.hcl.DefRange.Ptr(), "Incomplete TLS Settings", "A route serving TLS needs both tls_cert and tls_key; set both or neither.")
+	}
+	return r
+}
+
+// decodeCanary decodes service.canary.
+func (d *decoder) decodeCanary(blk *block) *Canary {
+	b := blk.body
+	c := &Canary{
+		Pause:        d.dur(b, "pause"),
+		Analysis:     d.str(b, "analysis"),
+		StickyCookie: d.str(b, "sticky_cookie"),
+		Header:       d.str(b, "header"),
+		DeclRange:    blk.hcl.DefRange,
+	}
+	if c.StickyCookie != "" && !tokenPattern.MatchString(c.StickyCookie) {
+		d.errorf(b.subject("sticky_cookie"), "Invalid Cookie Name", "The cookie name may hold only letters, digits, \"_\" and \"-\"; %q does not.", c.StickyCookie)
+	}
+	if !tokenPattern.MatchString(c.Header) {
+		d.errorf(b.subject("header"), "Invalid Header Name", "The header name may hold only letters, digits, \"_\" and \"-\"; %q does not.", c.Header)
+	}
+	if c.Analysis != "" {
+		d.refs = append(d.refs, analysisRef{name: c.Analysis, subject: b.subject("analysis")})
+	}
+	a := b.get("steps")
+	if !a.ok {
+		return c
+	}
+	rng := a.subject(b.rng)
+	if a.sensitive {
+		d.noSecret(b, "steps")
+		return c
+	}
+	ty := a.val.Type()
+	if !ty.IsListType() && !ty.IsTupleType() && !ty.IsSetType() || a.val.LengthInt() == 0 {
+		d.errorf(rng, "Invalid Canary Steps", "The steps must be a non-empty list of percentages, or of objects { percent, pause, approve }.")
+		return c
+	}
+	prev := -1
+	for it := a.val.ElementIterator(); it.Next(); {
+		_, ev := it.Element()
+		step, ok := d.canaryStep(ev, rng)
+		if !ok {
+			continue
+		}
+		if step.Percent < 0 || step.Percent > 100 {
+			d.errorf(rng, "Invalid Percentage", "A canary step is a percentage between 0 and 100; %d is not.", step.Percent)
+		} else if step.Percent <= prev {
+			d.errorf(rng, "Canary Steps Not Increasing", "Canary steps must strictly increase; %d follows %d.", step.Percent, prev)
+		}
+		prev = step.Percent
+		c.Steps = append(c.Steps, step)
+	}
+	if len(c.Steps) > 0 && c.Steps[len(c.Steps)-1].Percent != 100 {
+		d.errorf(rng, "Canary Does Not Finish", "The last canary step must be 100, so that the release completes; it is %d.", c.Steps[len(c.Steps)-1].Percent)
+	}
+	return c
+}
+
+// canaryStep decodes one element of canary.steps: a number, or an object
+// { percent, pause, approve }.
+func (d *decoder) canaryStep(v cty.Value, rng *hcl.Range) (CanaryStep, bool) {
+	var step CanaryStep
+	if v.IsNull() {
+		d.errorf(rng, "Invalid Canary Steps", "A canary step must not be null.")
+		return step, false
+	}
+	if v.Type() == cty.Number {
+		if err := gocty.FromCtyValue(v, &step.Percent); err != nil {
+			d.errorf(rng, "Invalid Percentage", "A canary step must be a whole percentage; %s is not.", v.AsBigFloat().Text('g', -1))
+			return step, false
+		}
+		return step, true
+	}
+	if !v.Type().IsObjectType() && !v.Type().IsMapType() {
+		d.errorf(rng, "Invalid Canary Steps", "A canary step must be a percentage or an object { percent, pause, approve }.")
+		return step, false
+	}
+	ok := true
+	for it := v.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		key := k.AsString()
+		var err error
+		switch key {
+		case "percent":
+			err = fromCty(ev, cty.Number, &step.Percent)
+		case "approve":
+			err = fromCty(ev, cty.Bool, &step.Approve)
+		case "pause":
+			var s string
+			if err = fromCty(ev, cty.String, &s); err == nil {
+				step.Pause, err = time.ParseDuration(s)
+				if err == nil && step.Pause < 0 {
+					err = fmt.Errorf("a negative duration")
+				}
+			}
+		default:
+			d.errorf(rng, "Unsupported Canary Step Attribute", "A canary step object takes percent, pause and approve; %q is not one of them.", key)
+			ok = false
+			continue
+		}
+		if err != nil {
+			d.errorf(rng, "Invalid Canary Steps", "The %s of a canary step is invalid: %s.", key, err)
+			ok = false
+		}
+	}
+	if !ok {
+		return step, false
+	}
+	if pv := v.Type(); (pv.IsObjectType() && !pv.HasAttribute("percent")) || (pv.IsMapType() && !v.HasIndex(cty.StringVal("percent")).True()) {
+		d.errorf(rng, "Invalid Canary Steps", "A canary step object needs a percent.")
+		return step, false
+	}
+	return step, true
+}
+
+// fromCty converts v to ty, then into the Go value at dst.
+func fromCty(v cty.Value, ty cty.Type, dst any) error {
+	if v.IsNull() {
+		return fmt.Errorf("null is not allowed")
+	}
+	cv, err := convert.Convert(v, ty)
+	if err != nil {
+		return err
+	}
+	return gocty.FromCtyValue(cv, dst)
+}
+
+// decodeRolling decodes service.rolling.
+func (d *decoder) decodeRolling(blk *block) *Rolling {
+	b := blk.body
+	r := &Rolling{
+		BatchSize:      d.int(b, "batch_size"),
+		MaxUnavailable: d.int(b, "max_unavailable"),
+		Drain:          d.dur(b, "drain"),
+		Pause:          d.dur(b, "pause"),
+		DeclRange:      blk.hcl.DefRange,
+	}
+	if r.BatchSize < 1 {
+		d.errorf(b.subject("batch_size"), "Invalid Batch Size", "A rolling batch replaces at least 1 replica; %d is too few.", r.BatchSize)
+	}
+	if r.MaxUnavailable < 0 {
+		d.errorf(b.subject("max_unavailable"), "Invalid Max Unavailable", "The argument \"max_unavailable\" must be 0 or more; %d is not.", r.MaxUnavailable)
+	}
+	return r
+}
+
+// decodeAnalysis decodes an analysis block.
+func (d *decoder) decodeAnalysis(blk *hcl.Block, s *BlockSchema) *Analysis {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	an := &Analysis{
+		Name:        blk.Labels[0],
+		Source:      d.enum(b, "source", "nginx", "prometheus", "probe"),
+		Interval:    d.dur(b, "interval"),
+		MinRequests: d.int(b, "min_requests"),
+		DeclRange:   blk.DefRange,
+	}
+	if a := b.get("interval"); a.ok && a.dur == 0 {
+		d.errorf(b.subject("interval"), "Invalid Duration", "The analysis interval must be longer than zero.")
+	}
+	if an.MinRequests < 0 {
+		d.errorf(b.subject("min_requests"), "Invalid Request Count", "The argument \"min_requests\" must be 0 or more; %d is not.", an.MinRequests)
+	}
+	if t := b.first("error_rate"); t != nil {
+		an.ErrorRate = d.threshold(t, func(a *attr) float64 { return a.num / 100 })
+	}
+	if t := b.first("latency_p95"); t != nil {
+		an.LatencyP95 = d.threshold(t, func(a *attr) float64 { return a.dur.Seconds() })
+	}
+	return an
+}
+
+// threshold decodes error_rate or latency_p95; level reads warn and fail.
+func (d *decoder) threshold(blk *block, level func(*attr) float64) *Threshold {
+	b := blk.body
+	t := &Threshold{WarnFor: d.dur(b, "warn_for"), DeclRange: blk.hcl.DefRange}
+	if a := b.get("warn"); a.ok && d.noSecret(b, "warn") {
+		t.Warn = level(a)
+	}
+	if a := b.get("fail"); a.ok && d.noSecret(b, "fail") {
+		t.Fail = level(a)
+	}
+	if b.get("warn").ok && b.get("fail").ok && t.Warn >= t.Fail {
+		d.errorf(b.subject("warn"), "Warn Threshold Not Below Fail", "The warn level must be below the fail level, or a reading would fail before it warns.")
+	}
+	return t
+}
+
+// decodeCheck decodes a check block; its kind block's attributes are kept
+// as evaluated, marks included.
+func (d *decoder) decodeCheck(blk *hcl.Block, s *BlockSchema) *Check {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	c := &Check{
+		Name:      blk.Labels[0],
+		Phase:     d.enum(b, "phase", "pre", "preview", "post"),
+		Severity:  d.enum(b, "severity", "critical", "warning"),
+		Tags:      d.strs(b, "tags"),
+		DeclRange: blk.DefRange,
+	}
+	for _, nb := range b.blocks {
+		if nb.schema.OneOf != "kind" {
+			continue
+		}
+		c.Kind = nb.hcl.Type
+		c.Attrs = map[string]cty.Value{}
+		for name, a := range nb.body.attrs {
+			if a.hasRaw {
+				c.Attrs[name] = a.raw
+			}
+		}
+	}
+	if c.Kind == "" {
+		d.errorf(blk.DefRange.Ptr(), "Missing Check Kind", "The check %q needs exactly one kind block, one of: %s.", c.Name, strings.Join(CheckKinds(), ", "))
+	}
+	return c
+}
+
+// decodeNotify decodes a notify block.
+func (d *decoder) decodeNotify(blk *hcl.Block, s *BlockSchema) *Notify {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	n := &Notify{
+		Name:      blk.Labels[0],
+		Webhook:   d.secret(b, "webhook", true),
+		On:        d.strs(b, "on"),
+		Format:    d.enum(b, "format", "json", "slack"),
+		DeclRange: blk.DefRange,
+	}
+	if !b.get("on").ok {
+		n.On = Events()
+	}
+	known := Events()
+	for _, ev := range n.On {
+		found := false
+		for _, k := range known {
+			found = found || ev == k
+		}
+		if !found {
+			d.errorf(b.subject("on"), "Unknown Event", "The event %q is not one of %s.", ev, quoteList(known))
+		}
+	}
+	if b.get("webhook").ok && n.Webhook.Value == "" {
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Empty Webhook",
+			Detail:   fmt.Sprintf("The webhook of notify %q is empty, so it will not be called; when it comes from env(), is the environment variable set?", n.Name),
+			Subject:  b.subject("webhook"),
+		})
+	}
+	return n
+}

@@ -1,0 +1,17 @@
+// Package config loads a slipway configuration directory into a typed model.
+//
+// A configuration is every *.hcl file of one directory except the
+// variable-value files (*.vars.hcl). Load parses them with one hclparse.Parser,
+// decodes every block through the declarative Schema table, resolves variable
+// values (defaults, SLIPWAY_VAR_<name>, *.auto.vars.hcl, <env>.vars.hcl,
+// -var-file and -var, lowest precedence first), evaluates locals in dependency
+// order, and validates the result as a whole, reporting every problem at once
+// as hcl.Diagnostics with source ranges.
+//
+// Values derived from a sensitive variable carry the cty mark SensitiveMark;
+// decoding turns that mark into a Sensitive flag (EnvVar, Secret) and refuses
+// it where a value would be shown or stored in clear.
+//
+// The package never prints; callers render diagnostics with
+// hcl.NewDiagnosticTextWriter and Config.Files.
+package config

@@ -1,0 +1,284 @@
+package config
+
+import (
+	"github.com/hashicorp/hcl/v2"
+)
+
+// BlockSchema describes one block type of the configuration language. The
+// table returned by Reference drives both decoding and the generated
+// reference documentation.
+type BlockSchema struct {
+	// Type is the block type keyword, e.g. "service".
+	Type string
+	// Labels names the block's labels, e.g. ["name"].
+	Labels []string
+	// Doc is a one-line description.
+	Doc string
+	// Attrs are the block's attributes in documentation order.
+	Attrs []*AttrSchema
+	// Blocks are the nested block types.
+	Blocks []*BlockSchema
+	// Repeatable is true when the block may appear more than once in its
+	// parent (labelled blocks still need unique labels).
+	Repeatable bool
+	// Required is true when the block must appear once in its parent.
+	Required bool
+	// FreeForm is true when the block takes any attributes (locals, check
+	// kinds); Attrs is then empty.
+	FreeForm bool
+	// OneOf names a group of sibling blocks of which at most one may appear
+	// ("strategy"), or exactly one when the group is "kind".
+	OneOf string
+}
+
+// AttrSchema describes one attribute of a block.
+type AttrSchema struct {
+	// Name is the attribute name.
+	Name string
+	// Type is the type as users see it: "string", "number", "bool",
+	// "list(string)", "map(string)", "duration" (a Go duration string such as
+	// "90s"), "percent" ("1%" or a number of percent), "list(step)" (canary
+	// steps), "any", "type" (a type constraint) or "expression" (evaluated
+	// later, e.g. a validation condition).
+	Type string
+	// Required is true when the attribute must be set.
+	Required bool
+	// Default is the default as an HCL literal ("" when there is none).
+	Default string
+	// Doc is a one-line description.
+	Doc string
+}
+
+// CheckKinds returns the block types a check holds exactly one of.
+func CheckKinds() []string {
+	return []string{"http", "tcp", "websocket", "command", "env", "tls", "git", "disk", "memory", "postgres", "redis", "nginx", "container", "static", "assert"}
+}
+
+// Reference returns the schema of the configuration language: the top-level
+// block types in documentation order. Each call returns a fresh table.
+func Reference() []*BlockSchema {
+	threshold := func(typ, what string) []*AttrSchema {
+		return []*AttrSchema{
+			{Name: "warn", Type: typ, Doc: "Level above which a reading warns (" + what + "); unset means no warning level."},
+			{Name: "fail", Type: typ, Required: true, Doc: "Level above which a reading fails (" + what + ") and the release rolls back."},
+			{Name: "warn_for", Type: "duration", Default: `"0s"`, Doc: "A warning that lasts longer than this counts as a failure; 0 never does."},
+		}
+	}
+	var kinds []*BlockSchema
+	for _, k := range CheckKinds() {
+		kinds = append(kinds, &BlockSchema{Type: k, FreeForm: true, OneOf: "kind", Doc: "A " + k + " check; its attributes depend on the kind."})
+	}
+	return []*BlockSchema{
+		{
+			Type: "project", Labels: []string{"name"}, Required: true,
+			Doc: "Names the project and says where its state lives; exactly one.",
+			Attrs: []*AttrSchema{
+				{Name: "keep", Type: "number", Default: "0", Doc: "Snapshots kept; 0 keeps all."},
+			},
+			Blocks: []*BlockSchema{{
+				Type: "state", Doc: "Where state, snapshots and records are kept.",
+				Attrs: []*AttrSchema{
+					{Name: "path", Type: "string", Required: true, Doc: "State directory; the default is .slipway/ beside the configuration."},
+				},
+			}},
+		},
+		{
+			Type: "variable", Labels: []string{"name"}, Repeatable: true,
+			Doc: "Declares an input variable, referenced as var.<name>.",
+			Attrs: []*AttrSchema{
+				{Name: "type", Type: "type", Default: "any", Doc: "Type constraint: string, number, bool, list(...), map(...), any."},
+				{Name: "default", Type: "any", Doc: "Value used when no other source sets one; without it the variable is required."},
+				{Name: "description", Type: "string", Doc: "What the variable is for."},
+				{Name: "sensitive", Type: "bool", Default: "false", Doc: "Never print or store the value, nor anything computed from it."},
+			},
+			Blocks: []*BlockSchema{{
+				Type: "validation", Repeatable: true, Doc: "A rule the value must satisfy.",
+				Attrs: []*AttrSchema{
+					{Name: "condition", Type: "expression", Required: true, Doc: "A bool expression that may refer only to this variable."},
+					{Name: "error_message", Type: "string", Required: true, Doc: "Shown when the condition is false."},
+				},
+			}},
+		},
+		{
+			Type: "locals", Repeatable: true, FreeForm: true,
+			Doc: "Named expressions, referenced as local.<name>.",
+		},
+		{
+			Type: "docker",
+			Doc:  "How to reach the Docker engine.",
+			Attrs: []*AttrSchema{
+				{Name: "host", Type: "string", Default: `""`, Doc: "Engine address; empty means DOCKER_HOST or the client default."},
+			},
+		},
+		{
+			Type: "nginx",
+			Doc:  "Where slipway writes its nginx routes and how it moves traffic.",
+			Attrs: []*AttrSchema{
+				{Name: "config_dir", Type: "string", Default: `"/etc/nginx/conf.d"`, Doc: "Directory for slipway's own files; it touches no other file there."},
+				{Name: "access_log", Type: "string", Default: `"/var/log/nginx/slipway.log"`, Doc: "Access log written by slipway's routes, read by nginx analyses."},
+				{Name: "binary", Type: "string", Default: `"nginx"`, Doc: "The nginx executable."},
+				{Name: "prefix", Type: "string", Default: `""`, Doc: "nginx -p for a private instance; empty uses nginx's default."},
+				{Name: "conf", Type: "string", Default: `""`, Doc: "nginx -c for a private instance; empty uses nginx's default."},
+				{Name: "switch", Type: "string", Default: `"reload"`, Doc: `How traffic moves: "reload", "dynamic" (Lua, no reload) or "auto".`},
+			},
+		},
+		{
+			Type: "postgres", Labels: []string{"name"}, Repeatable: true,
+			Doc: "A PostgreSQL database with versioned migrations and backups.",
+			Attrs: []*AttrSchema{
+				{Name: "url", Type: "string", Required: true, Doc: "Connection URL; always treated as sensitive."},
+				{Name: "migrations", Type: "string", Default: `""`, Doc: "Directory of versioned SQL migrations (0042_name.sql); empty means none."},
+			},
+			Blocks: []*BlockSchema{{
+				Type: "backup", Doc: "pg_dump backups taken before changing the database.",
+				Attrs: []*AttrSchema{
+					{Name: "dir", Type: "string", Required: true, Doc: "Directory for dumps."},
+					{Name: "keep", Type: "number", Default: "0", Doc: "Dumps kept; 0 keeps all."},
+					{Name: "when", Type: "string", Default: `"migrations"`, Doc: `"migrations" (only before migrating), "always" or "never".`},
+				},
+			}},
+		},
+		{
+			Type: "service", Labels: []string{"name"}, Repeatable: true,
+			Doc: "A containerised application and how a release reaches it.",
+			Attrs: []*AttrSchema{
+				{Name: "image", Type: "string", Required: true, Doc: "Image reference."},
+				{Name: "replicas", Type: "number", Default: "1", Doc: "Containers to run."},
+				{Name: "port", Type: "number", Required: true, Doc: "Container port nginx proxies to."},
+				{Name: "env", Type: "map(string)", Doc: "Container environment; values from sensitive variables stay sensitive."},
+				{Name: "command", Type: "list(string)", Doc: "Overrides the image's command."},
+				{Name: "volumes", Type: "list(string)", Doc: "Docker volumes, src:dst[:opts]."},
+				{Name: "networks", Type: "list(string)", Doc: "Docker networks to join."},
+				{Name: "extra_hosts", Type: "list(string)", Doc: "Extra /etc/hosts entries, e.g. host.docker.internal:host-gateway."},
+				{Name: "memory", Type: "string", Default: `""`, Doc: `Memory limit, e.g. "256m"; empty means none.`},
+				{Name: "cpus", Type: "number", Default: "0", Doc: "CPU limit; 0 means none."},
+				{Name: "restart", Type: "string", Default: `"no"`, Doc: `Docker restart policy: "no", "always", "unless-stopped" or "on-failure".`},
+				{Name: "stop_timeout", Type: "duration", Default: `"10s"`, Doc: "Grace period between SIGTERM and SIGKILL."},
+				{Name: "host_ip", Type: "string", Default: `"127.0.0.1"`, Doc: "Host address the container port is published on."},
+			},
+			Blocks: []*BlockSchema{
+				{
+					Type: "health", Doc: "The HTTP probe that gates traffic to new containers.",
+					Attrs: []*AttrSchema{
+						{Name: "path", Type: "string", Default: `"/health"`, Doc: "Path probed with GET; 2xx and 3xx are healthy."},
+						{Name: "interval", Type: "duration", Default: `"1s"`, Doc: "Time between probes."},
+						{Name: "timeout", Type: "duration", Default: `"1s"`, Doc: "Time one probe may take."},
+						{Name: "healthy_threshold", Type: "number", Default: "2", Doc: "Consecutive successes needed."},
+						{Name: "deadline", Type: "duration", Default: `"60s"`, Doc: "Time the whole gate may take before the release fails."},
+					},
+				},
+				{
+					Type: "route", Doc: "The nginx server and location that serve this service.",
+					Attrs: []*AttrSchema{
+						{Name: "listen", Type: "number", Default: "80", Doc: "Port nginx listens on."},
+						{Name: "server_name", Type: "string", Default: `"_"`, Doc: "nginx server_name (one name)."},
+						{Name: "location", Type: "string", Default: `"/"`, Doc: "nginx location."},
+						{Name: "tls_cert", Type: "string", Default: `""`, Doc: "Certificate file; set with tls_key to serve TLS."},
+						{Name: "tls_key", Type: "string", Default: `""`, Doc: "Private key file; set with tls_cert."},
+						{Name: "proxy_timeout", Type: "duration", Default: `"60s"`, Doc: "nginx proxy read and send timeout."},
+					},
+				},
+				{
+					Type: "blue_green", OneOf: "strategy", Doc: "Start the new color beside the old and switch all traffic at once (the default strategy).",
+					Attrs: []*AttrSchema{
+						{Name: "keep_previous", Type: "string", Default: `"running"`, Doc: `The old color after the switch: "running", "stopped" or "removed".`},
+					},
+				},
+				{
+					Type: "canary", OneOf: "strategy", Doc: "Move the new version's share of requests in steps, analysing each.",
+					Attrs: []*AttrSchema{
+						{Name: "steps", Type: "list(step)", Required: true, Doc: "Percentages, or objects { percent, pause, approve }; strictly increasing, ending at 100."},
+						{Name: "pause", Type: "duration", Default: `"0s"`, Doc: "Wait after each step."},
+						{Name: "analysis", Type: "string", Default: `""`, Doc: "Name of the analysis block that judges each step."},
+						{Name: "sticky_cookie", Type: "string", Default: `""`, Doc: "Cookie that keeps a client on one version; empty splits per request."},
+						{Name: "header", Type: "string", Default: `"X-Slipway-Canary"`, Doc: "A request with this header goes to the new version."},
+					},
+				},
+				{
+					Type: "rolling", OneOf: "strategy", Doc: "Replace replicas in batches, draining each from nginx first.",
+					Attrs: []*AttrSchema{
+						{Name: "batch_size", Type: "number", Default: "1", Doc: "Replicas replaced at once."},
+						{Name: "max_unavailable", Type: "number", Default: "0", Doc: "Replicas that may be down at once."},
+						{Name: "drain", Type: "duration", Default: `"5s"`, Doc: "Wait after taking a replica out of nginx before stopping it."},
+						{Name: "pause", Type: "duration", Default: `"0s"`, Doc: "Wait between batches."},
+					},
+				},
+				{
+					Type: "hotfix", OneOf: "strategy", Doc: "Recreate in place with minimal verification; brief downtime is accepted.",
+					Attrs: []*AttrSchema{
+						{Name: "reason", Type: "string", Required: true, Doc: "Why; recorded in the release record."},
+					},
+				},
+			},
+		},
+		{
+			Type: "analysis", Labels: []string{"name"}, Repeatable: true,
+			Doc: "How a canary step is judged against the stable version.",
+			Attrs: []*AttrSchema{
+				{Name: "source", Type: "string", Default: `"nginx"`, Doc: `Where readings come from: "nginx" (access log), "prometheus" or "probe".`},
+				{Name: "interval", Type: "duration", Default: `"30s"`, Doc: "Length of one reading."},
+				{Name: "min_requests", Type: "number", Default: "50", Doc: "Fewer requests in a reading give no data, never a pass."},
+			},
+			Blocks: []*BlockSchema{
+				{Type: "error_rate", Doc: "Share of 5xx responses.", Attrs: threshold("percent", `"1%" or 1`)},
+				{Type: "latency_p95", Doc: "95th percentile response time.", Attrs: threshold("duration", `"2s"`)},
+			},
+		},
+		{
+			Type: "check", Labels: []string{"name"}, Repeatable: true,
+			Doc: "A condition verified before, during or after a release; holds exactly one kind block.",
+			Attrs: []*AttrSchema{
+				{Name: "phase", Type: "string", Default: `"pre"`, Doc: `When it runs: "pre", "preview" or "post".`},
+				{Name: "severity", Type: "string", Default: `"critical"`, Doc: `"critical" (fails the release) or "warning".`},
+				{Name: "tags", Type: "list(string)", Doc: "Labels for selecting checks."},
+			},
+			Blocks: kinds,
+		},
+		{
+			Type: "notify", Labels: []string{"name"}, Repeatable: true,
+			Doc: "A webhook told about release events.",
+			Attrs: []*AttrSchema{
+				{Name: "webhook", Type: "string", Required: true, Doc: "URL posted to; always treated as sensitive."},
+				{Name: "on", Type: "list(string)", Doc: "Events sent; default all: started, paused, promoted, aborted, succeeded, failed, rolled_back, rollback_failed."},
+				{Name: "format", Type: "string", Default: `"json"`, Doc: `Payload format: "json" or "slack".`},
+			},
+		},
+	}
+}
+
+// bodySchema builds the hcl.BodySchema of a block's body from the table.
+func (b *BlockSchema) bodySchema() *hcl.BodySchema {
+	s := &hcl.BodySchema{}
+	for _, a := range b.Attrs {
+		s.Attributes = append(s.Attributes, hcl.AttributeSchema{Name: a.Name, Required: a.Required})
+	}
+	for _, nb := range b.Blocks {
+		s.Blocks = append(s.Blocks, hcl.BlockHeaderSchema{Type: nb.Type, LabelNames: nb.Labels})
+	}
+	return s
+}
+
+// topSchema builds the top-level hcl.BodySchema from the table.
+func topSchema(table []*BlockSchema) *hcl.BodySchema {
+	return (&BlockSchema{Blocks: table}).bodySchema()
+}
+
+// attr returns the attribute schema named name, or nil.
+func (b *BlockSchema) attr(name string) *AttrSchema {
+	for _, a := range b.Attrs {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
+}
+
+// block returns the nested block schema of type typ, or nil.
+func (b *BlockSchema) block(typ string) *BlockSchema {
+	for _, nb := range b.Blocks {
+		if nb.Type == typ {
+			return nb
+		}
+	}
+	return nil
+}

@@ -1,0 +1,268 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/typeexpr"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// envVarPrefix prefixes environment variables that set variables.
+const envVarPrefix = "SLIPWAY_VAR_"
+
+// varDecl is a decoded variable block with its validation rules.
+type varDecl struct {
+	v    *Variable
+	body *body
+}
+
+// decodeVariable decodes a variable block; d evaluates with functions only.
+func (d *decoder) decodeVariable(blk *hcl.Block, s *BlockSchema) *varDecl {
+	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	v := &Variable{
+		Name:        blk.Labels[0],
+		Type:        cty.DynamicPseudoType,
+		Description: d.str(b, "description"),
+		Sensitive:   d.bool(b, "sensitive"),
+		DeclRange:   blk.DefRange,
+	}
+	if ta := b.get("type"); ta.hcl != nil {
+		ty, diags := typeexpr.TypeConstraint(ta.hcl.Expr)
+		d.diags = append(d.diags, diags...)
+		if !diags.HasErrors() {
+			v.Type = ty
+		}
+	}
+	if da := b.get("default"); da.ok {
+		def, err := convert.Convert(da.raw, v.Type)
+		if err != nil {
+			d.errorf(da.subject(blk.DefRange), "Invalid Default Value",
+				"The default of variable %q does not match its type %s: %s.", v.Name, typeexpr.TypeString(v.Type), err)
+		} else {
+			v.Default = def
+		}
+	}
+	return &varDecl{v: v, body: b}
+}
+
+// resolveValues computes the final value of every declared variable, from
+// lowest precedence: default, SLIPWAY_VAR_<name>, *.auto.vars.hcl (sorted),
+// <env>.vars.hcl, then -var-file and -var in order. Sensitive values are
+// marked.
+func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
+	byName := map[string]*Variable{}
+	values := map[string]cty.Value{}
+	for _, vd := range decls {
+		byName[vd.v.Name] = vd.v
+		if vd.v.Default != cty.NilVal {
+			values[vd.v.Name] = vd.v.Default
+		}
+	}
+
+	// Environment.
+	for _, kv := range l.environ {
+		k, raw, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, envVarPrefix) {
+			continue
+		}
+		name := strings.TrimPrefix(k, envVarPrefix)
+		v := byName[name]
+		if v == nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Value For Undeclared Variable",
+				Detail:   fmt.Sprintf("The environment variable %s sets a variable %q that no variable block declares; it is ignored.", k, name),
+			})
+			continue
+		}
+		if val, ok := l.parseRaw(v, raw, "environment variable "+k); ok {
+			values[name] = val
+		}
+	}
+
+	// Value files: auto, env, then -var-file in order.
+	var files []string
+	if auto, err := filepath.Glob(filepath.Join(l.dir, "*.auto.vars.hcl")); err == nil {
+		sort.Strings(auto)
+		files = append(files, auto...)
+	}
+	if l.opts.Env != "" {
+		if strings.ContainsAny(l.opts.Env, `/\`) || strings.HasPrefix(l.opts.Env, ".") {
+			l.errorf(nil, "Invalid Environment Name", "The environment name %q must not contain a path separator or start with a dot.", l.opts.Env)
+		} else {
+			p := filepath.Join(l.dir, l.opts.Env+".vars.hcl")
+			if _, err := os.Stat(p); err == nil {
+				files = append(files, p)
+			}
+		}
+	}
+	files = append(files, l.opts.VarFiles...)
+	for _, p := range files {
+		l.loadValueFile(p, byName, values)
+	}
+
+	// -var in order.
+	for _, kv := range l.opts.Vars {
+		name, raw, ok := strings.Cut(kv, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			l.errorf(nil, "Invalid -var Option", "The option -var %q is not of the form name=value.", kv)
+			continue
+		}
+		v := byName[name]
+		if v == nil {
+			l.errorf(nil, "Undeclared Variable", "The option -var sets %q, but no variable block declares a variable of that name.", name)
+			continue
+		}
+		if val, ok := l.parseRaw(v, raw, "-var "+name); ok {
+			values[name] = val
+		}
+	}
+
+	for _, vd := range decls {
+		v := vd.v
+		val, ok := values[v.Name]
+		if !ok {
+			l.errorf(v.DeclRange.Ptr(), "No Value For Required Variable",
+				"The variable %q has no default and no value was given; set it with -var, a -var-file, a *.auto.vars.hcl file or %s%s.", v.Name, envVarPrefix, v.Name)
+			values[v.Name] = cty.DynamicVal
+			continue
+		}
+		if v.Sensitive {
+			values[v.Name] = val.Mark(SensitiveMark)
+		}
+	}
+	return values
+}
+
+// parseRaw reads a value given as text (-var, environment) for v: a string
+// variable (or one of type any) takes it as is; any other type parses it as
+// an HCL expression.
+func (l *loader) parseRaw(v *Variable, raw, where string) (cty.Value, bool) {
+	var val cty.Value
+	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
+		val = cty.StringVal(raw)
+	} else {
+		expr, diags := hclsyntax.ParseExpression([]byte(raw), where, hcl.InitialPos)
+		if !diags.HasErrors() {
+			val, diags = expr.Value(nil)
+		}
+		if diags.HasErrors() {
+			l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, diags[0].Summary)
+			return cty.NilVal, false
+		}
+	}
+	cv, err := convert.Convert(val, v.Type)
+	if err != nil {
+		l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, err)
+		return cty.NilVal, false
+	}
+	return cv, true
+}
+
+// loadValueFile applies the name = value attributes of a variable-value file.
+func (l *loader) loadValueFile(path string, byName map[string]*Variable, values map[string]cty.Value) {
+	f, diags := l.parser.ParseHCLFile(path)
+	l.diags = append(l.diags, diags...)
+	if f == nil || diags.HasErrors() {
+		return
+	}
+	attrs, diags := f.Body.JustAttributes()
+	l.diags = append(l.diags, diags...)
+	names := make([]string, 0, len(attrs))
+	for name := range attrs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	ctx := &hcl.EvalContext{Functions: l.funcs}
+	for _, name := range names {
+		a := attrs[name]
+		v := byName[name]
+		if v == nil {
+			l.diags = append(l.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Value For Undeclared Variable",
+				Detail:   fmt.Sprintf("The file %s sets %q, but no variable block declares a variable of that name; it is ignored.", path, name),
+				Subject:  a.NameRange.Ptr(),
+			})
+			continue
+		}
+		val, diags := a.Expr.Value(ctx)
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
+			continue
+		}
+		cv, err := convert.Convert(val, v.Type)
+		if err != nil {
+			l.errorf(a.Expr.Range().Ptr(), "Invalid Value For Variable", "The value for variable %q is not a valid %s: %s.", name, typeexpr.TypeString(v.Type), err)
+			continue
+		}
+		values[name] = cv
+	}
+}
+
+// validateVariable runs v's validation rules against its final value.
+func (l *loader) validateVariable(vd *varDecl, val cty.Value) {
+	if !val.IsWhollyKnown() {
+		return // no value: already reported
+	}
+	for _, blk := range vd.body.blocks {
+		if blk.hcl.Type != "validation" {
+			continue
+		}
+		cond := blk.body.get("condition").hcl
+		if cond == nil {
+			continue
+		}
+		valid := true
+		for _, t := range cond.Expr.Variables() {
+			if t.RootName() != "var" || len(t) < 2 || !isAttr(t[1], vd.v.Name) {
+				l.errorf(t.SourceRange().Ptr(), "Invalid Validation Condition",
+					"The condition of variable %q may refer only to var.%s.", vd.v.Name, vd.v.Name)
+				valid = false
+			}
+		}
+		if !valid {
+			continue
+		}
+		ctx := &hcl.EvalContext{
+			Variables: map[string]cty.Value{"var": cty.ObjectVal(map[string]cty.Value{vd.v.Name: val})},
+			Functions: l.funcs,
+		}
+		res, diags := cond.Expr.Value(ctx)
+		l.diags = append(l.diags, diags...)
+		if diags.HasErrors() {
+			continue
+		}
+		res, _ = res.UnmarkDeep()
+		if res.IsNull() || !res.IsKnown() || res.Type() != cty.Bool {
+			l.errorf(cond.Expr.Range().Ptr(), "Invalid Validation Condition", "The condition of variable %q must give true or false.", vd.v.Name)
+			continue
+		}
+		if res.False() {
+			msg := "The value of variable " + vd.v.Name + " is invalid."
+			if m := blk.body.get("error_message"); m.ok {
+				msg = m.val.AsString()
+			}
+			l.errorf(cond.Expr.Range().Ptr(), "Invalid Value For Variable", "%s", msg)
+		}
+	}
+}
+
+// isAttr reports whether step is .name (or ["name"]).
+func isAttr(step hcl.Traverser, name string) bool {
+	switch s := step.(type) {
+	case hcl.TraverseAttr:
+		return s.Name == name
+	case hcl.TraverseIndex:
+		return s.Key.Type() == cty.String && s.Key.AsString() == name
+	}
+	return false
+}
