@@ -1,0 +1,191 @@
+package local
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/statefile"
+)
+
+// Names of the files in a namespace directory.
+const (
+	StateFile       = "state.json"
+	LockFile        = ".lock"
+	SnapshotsDir    = "snapshots"
+	JournalFile     = "journal.json"
+	JournalPlanFile = "journal-plan.json"
+	SecretKeyFile   = "secret.key"
+	RecordsDirName  = "records"
+)
+
+// Sentinel errors; the typed errors below match them with errors.Is.
+var (
+	// ErrInvalidEnv reports an environment name that cannot name a directory.
+	ErrInvalidEnv = errors.New("invalid environment name")
+	// ErrSerialMismatch reports a write from a state that is no longer the
+	// one on disk (see *SerialMismatchError).
+	ErrSerialMismatch = errors.New("state serial mismatch")
+	// ErrLineageMismatch reports a write of a state from another lineage.
+	ErrLineageMismatch = errors.New("state lineage mismatch")
+)
+
+// envName is what an environment name may look like: it names a directory.
+var envName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$`)
+
+// SerialMismatchError reports that the state on disk changed since the
+// caller read it: another slipway wrote it in between.
+type SerialMismatchError struct {
+	Path   string
+	Have   uint64 // the serial of the state being written
+	OnDisk uint64 // the serial of the state on disk
+}
+
+// Error describes both serials and the likely cause.
+func (e *SerialMismatchError) Error() string {
+	return fmt.Sprintf("state serial mismatch: writing from serial %d but %s is at serial %d; another slipway changed the state since it was read",
+		e.Have, e.Path, e.OnDisk)
+}
+
+// Is matches ErrSerialMismatch.
+func (e *SerialMismatchError) Is(target error) bool { return target == ErrSerialMismatch }
+
+// Backend stores one namespace of state: <dir>/ for the default
+// environment, <dir>/env/<name>/ for -env NAME. Its methods may be called
+// from several goroutines, but concurrent writers must be serialised with
+// Lock.
+type Backend struct {
+	dir string // the namespace directory
+	env string
+	// now is the clock; tests replace it.
+	now func() time.Time
+}
+
+// Open returns the backend of environment env ("" for the default) under
+// the state directory dir. It creates nothing: directories are made on the
+// first write or lock.
+func Open(dir, env string) (*Backend, error) {
+	if dir == "" {
+		return nil, errors.New("open state: empty state directory")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open state %q: %w", dir, err)
+	}
+	if env != "" {
+		if !envName.MatchString(env) {
+			return nil, fmt.Errorf("open state: %w %q: use letters, digits, '_', '-' or '.', starting with a letter or digit", ErrInvalidEnv, env)
+		}
+		abs = filepath.Join(abs, "env", env)
+	}
+	return &Backend{dir: abs, env: env, now: time.Now}, nil
+}
+
+// Dir returns the absolute namespace directory.
+func (b *Backend) Dir() string { return b.dir }
+
+// Env returns the environment name, "" for the default.
+func (b *Backend) Env() string { return b.env }
+
+// StatePath returns the path of the state file.
+func (b *Backend) StatePath() string { return filepath.Join(b.dir, StateFile) }
+
+// RecordsDir returns the directory of operation records, <dir>/records.
+// state/records.Write creates it (0700) on demand.
+func (b *Backend) RecordsDir() string { return filepath.Join(b.dir, RecordsDirName) }
+
+// Read returns the stored state. With no state file it returns
+// state.New("", env) with serial 0 (the caller fills in the project). A
+// corrupt or unsupported file is an error naming its path; Read never
+// writes.
+func (b *Backend) Read() (*state.State, error) {
+	s, _, err := b.read()
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return state.New("", b.env), nil
+	}
+	return s, nil
+}
+
+// read returns the state on disk and its bytes, or nil, nil, nil if none.
+func (b *Backend) read() (*state.State, []byte, error) {
+	path := b.StatePath()
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read state: %w", err)
+	}
+	s, err := statefile.Read(bytes.NewReader(data))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read state %q: %w", path, err)
+	}
+	return s, data, nil
+}
+
+// Write stores s if the serial on disk equals s.Serial (0 when there is no
+// state file yet), else it returns a *SerialMismatchError. It writes
+// s.Serial+1, sets a new UUID lineage if s has none, stamps UpdatedAt, and
+// on success updates s.Serial, s.Lineage and s.UpdatedAt to what it wrote;
+// on failure s is unchanged. A state of another lineage is refused with
+// ErrLineageMismatch, and an unreadable state file is never overwritten.
+func (b *Backend) Write(s *state.State) error {
+	if s == nil {
+		return errors.New("write state: nil state")
+	}
+	onDisk, _, err := b.read()
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	var diskSerial uint64
+	diskLineage := ""
+	if onDisk != nil {
+		diskSerial, diskLineage = onDisk.Serial, onDisk.Lineage
+	}
+	if s.Serial != diskSerial {
+		return &SerialMismatchError{Path: b.StatePath(), Have: s.Serial, OnDisk: diskSerial}
+	}
+	if s.Lineage != "" && diskLineage != "" && s.Lineage != diskLineage {
+		return fmt.Errorf("write state %q: %w: writing lineage %s over %s", b.StatePath(), ErrLineageMismatch, s.Lineage, diskLineage)
+	}
+	next := s.DeepCopy()
+	next.Serial++
+	switch {
+	case next.Lineage != "":
+	case diskLineage != "":
+		next.Lineage = diskLineage
+	default:
+		next.Lineage = uuid.NewString()
+	}
+	next.UpdatedAt = b.now().UTC()
+	var buf bytes.Buffer
+	if err := statefile.Write(&buf, next); err != nil {
+		return err
+	}
+	if err := b.ensureDir(b.dir); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := replaceFile(b.dir, StateFile, buf.Bytes()); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	s.Serial, s.Lineage, s.UpdatedAt = next.Serial, next.Lineage, next.UpdatedAt
+	return nil
+}
+
+// ensureDir creates dir and its parents with mode 0700 if missing.
+func (b *Backend) ensureDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create state directory: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,27 @@
+// Package local stores slipway's state in a directory on the deploy host:
+// the state file, its lock, snapshots of finished releases, the journal of
+// the operation in progress, the key of secret HMACs, and operation records.
+//
+// Layout of one namespace (the state directory for the default environment,
+// <dir>/env/<name>/ for -env NAME):
+//
+//	state.json          the state (statefile format), written atomically
+//	.lock               flock(2) target; holds the holder's LockInfo as JSON
+//	snapshots/<n>.json  the state after release n, immutable
+//	journal.json        journal of the operation in progress, if any
+//	journal-plan.json   the plan that operation runs
+//	secret.key          32 random bytes keying secret HMACs; never copied into
+//	                    state, snapshots or records
+//	records/            operation records (package state/records)
+//
+// Files are created 0600 and directories 0700, lazily: Open creates nothing,
+// and Read of an empty directory creates nothing. Every file is written
+// through a temporary file in the same directory, fsynced, renamed (or
+// hard-linked, where a file must never be replaced) into place, and followed
+// by an fsync of the directory, so a crash leaves either the old or the new
+// file, never a torn one.
+//
+// Write is a compare-and-swap on the state serial; it does not take the lock
+// itself. Callers that change state hold Lock around their read-modify-write;
+// the serial check catches a writer that did not.
+package local
