@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state/statefile"
 )
 
@@ -175,7 +176,7 @@ func (b *Backend) Write(s *state.State) error {
 	if err := b.ensureDir(b.dir); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
-	if err := replaceFile(b.dir, StateFile, buf.Bytes()); err != nil {
+	if err := atomicfile.Replace(b.dir, StateFile, buf.Bytes()); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	s.Serial, s.Lineage, s.UpdatedAt = next.Serial, next.Lineage, next.UpdatedAt

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state/statefile"
 )
 
@@ -26,7 +27,7 @@ func (b *Backend) WriteJournal(j *state.Journal) error {
 	if err := b.ensureDir(b.dir); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	if err := replaceFile(b.dir, JournalFile, buf.Bytes()); err != nil {
+	if err := atomicfile.Replace(b.dir, JournalFile, buf.Bytes()); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	return nil
@@ -55,7 +56,7 @@ func (b *Backend) SaveJournalPlan(data []byte) (path string, err error) {
 	if err := b.ensureDir(b.dir); err != nil {
 		return "", fmt.Errorf("save journal plan: %w", err)
 	}
-	if err := replaceFile(b.dir, JournalPlanFile, data); err != nil {
+	if err := atomicfile.Replace(b.dir, JournalPlanFile, data); err != nil {
 		return "", fmt.Errorf("save journal plan: %w", err)
 	}
 	return filepath.Join(b.dir, JournalPlanFile), nil
@@ -66,10 +67,10 @@ func (b *Backend) SaveJournalPlan(data []byte) (path string, err error) {
 // once it is gone the operation counts as finished, and a plan file left by
 // an interrupted clear is harmless.
 func (b *Backend) ClearJournal() error {
-	if err := removeFile(b.dir, JournalFile); err != nil {
+	if err := atomicfile.Remove(b.dir, JournalFile); err != nil {
 		return fmt.Errorf("clear journal: %w", err)
 	}
-	if err := removeFile(b.dir, JournalPlanFile); err != nil {
+	if err := atomicfile.Remove(b.dir, JournalPlanFile); err != nil {
 		return fmt.Errorf("clear journal: %w", err)
 	}
 	return nil

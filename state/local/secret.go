@@ -11,6 +11,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 )
 
 // secretKeySize is the length of the HMAC key in bytes.
@@ -33,8 +35,8 @@ func (b *Backend) SecretKey() ([]byte, error) {
 	if err := b.ensureDir(b.dir); err != nil {
 		return nil, fmt.Errorf("create secret key: %w", err)
 	}
-	err = createFile(b.dir, SecretKeyFile, key)
-	if errors.Is(err, errExists) {
+	err = atomicfile.Create(b.dir, SecretKeyFile, key)
+	if errors.Is(err, atomicfile.ErrExists) {
 		return readKey(path) // another process created it first
 	}
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state/statefile"
 )
 
@@ -46,11 +47,11 @@ func (b *Backend) WriteSnapshot(s *state.State) (path string, err error) {
 		return "", fmt.Errorf("write snapshot: %w", err)
 	}
 	path = b.SnapshotPath(s.Release)
-	err = createFile(dir, filepath.Base(path), buf.Bytes())
+	err = atomicfile.Create(dir, filepath.Base(path), buf.Bytes())
 	if err == nil {
 		return path, nil
 	}
-	if !errors.Is(err, errExists) {
+	if !errors.Is(err, atomicfile.ErrExists) {
 		return "", fmt.Errorf("write snapshot %q: %w", path, err)
 	}
 	old, err := os.ReadFile(path)
@@ -122,7 +123,7 @@ func (b *Backend) PruneSnapshots(keep int) error {
 			return fmt.Errorf("prune snapshots: %w", err)
 		}
 	}
-	if err := syncDir(filepath.Join(b.dir, SnapshotsDir)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Join(b.dir, SnapshotsDir)); err != nil {
 		return fmt.Errorf("prune snapshots: %w", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package local
+package atomicfile
 
 import (
 	"errors"
@@ -8,12 +8,12 @@ import (
 	"path/filepath"
 )
 
-// errExists is returned by createFile when the target already exists.
-var errExists = errors.New("file exists")
+// ErrExists is returned by Create when the target already exists.
+var ErrExists = errors.New("file exists")
 
-// replaceFile writes data to dir/name atomically, replacing any existing
+// Replace writes data to dir/name atomically, replacing any existing
 // file: a 0600 temporary file in dir, fsync, rename, fsync of dir.
-func replaceFile(dir, name string, data []byte) error {
+func Replace(dir, name string, data []byte) error {
 	tmp, err := writeTemp(dir, name, data)
 	if err != nil {
 		return err
@@ -22,13 +22,13 @@ func replaceFile(dir, name string, data []byte) error {
 		os.Remove(tmp)
 		return fmt.Errorf("rename %q: %w", tmp, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
-// createFile writes data to dir/name atomically unless it exists, in which
-// case it returns errExists and leaves the file alone: the temporary file is
+// Create writes data to dir/name atomically unless it exists, in which
+// case it returns ErrExists and leaves the file alone: the temporary file is
 // hard-linked into place, which fails rather than replaces.
-func createFile(dir, name string, data []byte) error {
+func Create(dir, name string, data []byte) error {
 	tmp, err := writeTemp(dir, name, data)
 	if err != nil {
 		return err
@@ -36,7 +36,7 @@ func createFile(dir, name string, data []byte) error {
 	defer os.Remove(tmp)
 	err = os.Link(tmp, filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrExist) {
-		return errExists
+		return ErrExists
 	}
 	if err != nil {
 		return fmt.Errorf("link %q: %w", tmp, err)
@@ -44,7 +44,7 @@ func createFile(dir, name string, data []byte) error {
 	if err := os.Remove(tmp); err != nil {
 		return fmt.Errorf("remove %q: %w", tmp, err)
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
 
 // writeTemp writes data to a new 0600 temporary file in dir, fsyncs it and
@@ -75,8 +75,8 @@ func writeTemp(dir, name string, data []byte) (string, error) {
 	return f.Name(), nil
 }
 
-// syncDir fsyncs a directory so that renames and links in it are durable.
-func syncDir(dir string) error {
+// SyncDir fsyncs a directory so that renames and links in it are durable.
+func SyncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return fmt.Errorf("open directory %q: %w", dir, err)
@@ -88,8 +88,8 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// removeFile removes dir/name if present and fsyncs dir.
-func removeFile(dir, name string) error {
+// Remove removes dir/name if present and fsyncs dir.
+func Remove(dir, name string) error {
 	err := os.Remove(filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -97,5 +97,5 @@ func removeFile(dir, name string) error {
 	if err != nil {
 		return err
 	}
-	return syncDir(dir)
+	return SyncDir(dir)
 }
