@@ -17,7 +17,7 @@ import (
 func (d *decoder) decodeProject(blk *hcl.Block, s *BlockSchema) *Project {
 	b := d.decodeBody(blk.Body, s, blk.DefRange)
 	p := &Project{Name: blk.Labels[0], Keep: d.int(b, "keep"), DeclRange: blk.DefRange}
-	if p.Keep < 0 {
+	if b.get("keep").ok && p.Keep < 0 {
 		d.errorf(b.subject("keep"), "Invalid Snapshot Count", "The argument \"keep\" must be 0 (keep all snapshots) or more; %d is not.", p.Keep)
 	}
 	if st := b.first("state"); st != nil {
@@ -70,7 +70,7 @@ func (d *decoder) decodePostgres(blk *hcl.Block, s *BlockSchema) *Postgres {
 			Keep: d.int(bk.body, "keep"),
 			When: d.enum(bk.body, "when", "migrations", "always", "never"),
 		}
-		if p.Backup.Keep < 0 {
+		if bk.body.get("keep").ok && p.Backup.Keep < 0 {
 			d.errorf(bk.body.subject("keep"), "Invalid Backup Count", "The argument \"keep\" must be 0 (keep all dumps) or more; %d is not.", p.Backup.Keep)
 		}
 		if b := bk.body; b.set("dir") && p.Backup.Dir == "" {
@@ -119,7 +119,7 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 	if svc.Memory != "" && !memoryPattern.MatchString(svc.Memory) {
 		d.errorf(b.subject("memory"), "Invalid Memory Limit", "The memory limit must be a number with an optional unit b, k, m or g, such as \"256m\"; %q is not.", svc.Memory)
 	}
-	if svc.CPUs < 0 {
+	if b.get("cpus").ok && svc.CPUs < 0 {
 		d.errorf(b.subject("cpus"), "Invalid CPU Limit", "The CPU limit must be 0 (none) or more.")
 	}
 	for _, h := range svc.ExtraHosts {
@@ -210,7 +210,7 @@ func (d *decoder) decodeHealth(blk *block) *Health {
 	if !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \t\r\n") {
 		d.errorf(b.subject("path"), "Invalid Health Path", "The health path must start with \"/\" and hold no whitespace; %q does not.", h.Path)
 	}
-	if h.HealthyThreshold < 1 {
+	if b.get("healthy_threshold").ok && h.HealthyThreshold < 1 {
 		d.errorf(b.subject("healthy_threshold"), "Invalid Healthy Threshold", "The healthy threshold must be at least 1; %d is not.", h.HealthyThreshold)
 	}
 	for _, name := range []string{"interval", "timeout", "deadline"} {
@@ -234,14 +234,14 @@ func (d *decoder) decodeRoute(blk *block) *Route {
 		ProxyTimeout: d.dur(b, "proxy_timeout"),
 		DeclRange:    blk.hcl.DefRange,
 	}
-	if r.Listen < 1 || r.Listen > 65535 {
+	if b.get("listen").ok && (r.Listen < 1 || r.Listen > 65535) {
 		d.errorf(b.subject("listen"), "Invalid Port", "The listen port must be between 1 and 65535; %d is not.", r.Listen)
 	}
 	const nginxSyntax = ";{}\"'\n\r\\"
-	if r.ServerName == "" || strings.ContainsAny(r.ServerName, nginxSyntax+" \t\v\f") {
+	if b.get("server_name").ok && r.ServerName == "" || strings.ContainsAny(r.ServerName, nginxSyntax+" \t\v\f") {
 		d.errorf(b.subject("server_name"), "Invalid Server Name", "The server_name must be one non-empty name without whitespace, quotes, backslashes, \";\", \"{\" or \"}\"; %q would change the nginx configuration.", r.ServerName)
 	}
-	if r.Location == "" || strings.ContainsAny(r.Location, nginxSyntax) {
+	if b.get("location").ok && r.Location == "" || strings.ContainsAny(r.Location, nginxSyntax) {
 		d.errorf(b.subject("location"), "Invalid Location", "The location must be non-empty and hold no newline, quotes, backslashes, \";\", \"{\" or \"}\"; %q would change the nginx configuration.", r.Location)
 	}
 	for _, name := range []string{"tls_cert", "tls_key"} {
@@ -288,14 +288,16 @@ func (d *decoder) decodeCanary(blk *block) *Canary {
 		d.errorf(rng, "Invalid Canary Steps", "The steps must be a non-empty list of percentages, or of objects { percent, pause, approve }.")
 		return c
 	}
-	prev := -1
+	prev, invalid := -1, false
 	for it := a.val.ElementIterator(); it.Next(); {
 		_, ev := it.Element()
 		step, ok := d.canaryStep(ev, rng)
 		if !ok {
+			invalid = true
 			continue
 		}
 		if step.Percent < 0 || step.Percent > 100 {
+			invalid = true
 			d.errorf(rng, "Invalid Percentage", "A canary step is a percentage between 0 and 100; %d is not.", step.Percent)
 		} else if step.Percent <= prev {
 			d.errorf(rng, "Canary Steps Not Increasing", "Canary steps must strictly increase; %d follows %d.", step.Percent, prev)
@@ -303,7 +305,7 @@ func (d *decoder) decodeCanary(blk *block) *Canary {
 		prev = step.Percent
 		c.Steps = append(c.Steps, step)
 	}
-	if len(c.Steps) > 0 && c.Steps[len(c.Steps)-1].Percent != 100 {
+	if !invalid && len(c.Steps) > 0 && c.Steps[len(c.Steps)-1].Percent != 100 {
 		d.errorf(rng, "Canary Does Not Finish", "The last canary step must be 100, so that the release completes; it is %d.", c.Steps[len(c.Steps)-1].Percent)
 	}
 	return c
@@ -388,10 +390,10 @@ func (d *decoder) decodeRolling(blk *block) *Rolling {
 		Pause:          d.dur(b, "pause"),
 		DeclRange:      blk.hcl.DefRange,
 	}
-	if r.BatchSize < 1 {
+	if b.get("batch_size").ok && r.BatchSize < 1 {
 		d.errorf(b.subject("batch_size"), "Invalid Batch Size", "A rolling batch replaces at least 1 replica; %d is too few.", r.BatchSize)
 	}
-	if r.MaxUnavailable < 0 {
+	if b.get("max_unavailable").ok && r.MaxUnavailable < 0 {
 		d.errorf(b.subject("max_unavailable"), "Invalid Max Unavailable", "The argument \"max_unavailable\" must be 0 or more; %d is not.", r.MaxUnavailable)
 	}
 	return r
@@ -410,7 +412,7 @@ func (d *decoder) decodeAnalysis(blk *hcl.Block, s *BlockSchema) *Analysis {
 	if a := b.get("interval"); a.ok && a.dur == 0 {
 		d.errorf(b.subject("interval"), "Invalid Duration", "The analysis interval must be longer than zero.")
 	}
-	if an.MinRequests < 0 {
+	if b.get("min_requests").ok && an.MinRequests < 0 {
 		d.errorf(b.subject("min_requests"), "Invalid Request Count", "The argument \"min_requests\" must be 0 or more; %d is not.", an.MinRequests)
 	}
 	if t := b.first("error_rate"); t != nil {

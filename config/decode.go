@@ -287,6 +287,7 @@ func (d *decoder) noSecret(b *body, name string) bool {
 	if !a.sensitive {
 		return true
 	}
+	a.ok = false // reported once; later checks see no value
 	d.diags = append(d.diags, &hcl.Diagnostic{
 		Severity: hcl.DiagError,
 		Summary:  "Sensitive Value Not Allowed",
@@ -323,6 +324,7 @@ func (d *decoder) int(b *body, name string) int {
 	}
 	var n int
 	if err := gocty.FromCtyValue(a.val, &n); err != nil {
+		a.ok = false // reported once; later checks see no value
 		d.diags = append(d.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Invalid Whole Number",

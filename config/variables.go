@@ -21,11 +21,14 @@ const envVarPrefix = "SLIPWAY_VAR_"
 type varDecl struct {
 	v    *Variable
 	body *body
+	// badDefault is true when the default was reported invalid.
+	badDefault bool
 }
 
 // decodeVariable decodes a variable block; d evaluates with functions only.
 func (d *decoder) decodeVariable(blk *hcl.Block, s *BlockSchema) *varDecl {
 	b := d.decodeBody(blk.Body, s, blk.DefRange)
+	vd := &varDecl{body: b}
 	v := &Variable{
 		Name:        blk.Labels[0],
 		Type:        cty.DynamicPseudoType,
@@ -43,13 +46,15 @@ func (d *decoder) decodeVariable(blk *hcl.Block, s *BlockSchema) *varDecl {
 	if da := b.get("default"); da.ok {
 		def, err := convert.Convert(da.raw, v.Type)
 		if err != nil {
+			vd.badDefault = true
 			d.errorf(da.subject(blk.DefRange), "Invalid Default Value",
 				"The default of variable %q does not match its type %s: %s.", v.Name, typeexpr.TypeString(v.Type), err)
 		} else {
 			v.Default = def
 		}
 	}
-	return &varDecl{v: v, body: b}
+	vd.v = v
+	return vd
 }
 
 // resolveValues computes the final value of every declared variable, from
@@ -129,6 +134,10 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 	for _, vd := range decls {
 		v := vd.v
 		val, ok := values[v.Name]
+		if !ok && vd.badDefault {
+			values[v.Name] = cty.DynamicVal
+			continue
+		}
 		if !ok {
 			l.errorf(v.DeclRange.Ptr(), "No Value For Required Variable",
 				"The variable %q has no default and no value was given; set it with -var, a -var-file, a *.auto.vars.hcl file or %s%s.", v.Name, envVarPrefix, v.Name)
