@@ -64,6 +64,8 @@ func (d *decoder) decodeVariable(blk *hcl.Block, s *BlockSchema) *varDecl {
 func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 	byName := map[string]*Variable{}
 	values := map[string]cty.Value{}
+	// failed names variables given an invalid value (already reported).
+	failed := map[string]bool{}
 	for _, vd := range decls {
 		byName[vd.v.Name] = vd.v
 		if vd.v.Default != cty.NilVal {
@@ -89,6 +91,8 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 		}
 		if val, ok := l.parseRaw(v, raw, "environment variable "+k); ok {
 			values[name] = val
+		} else {
+			failed[name] = true
 		}
 	}
 
@@ -110,7 +114,7 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 	}
 	files = append(files, l.opts.VarFiles...)
 	for _, p := range files {
-		l.loadValueFile(p, byName, values)
+		l.loadValueFile(p, byName, values, failed)
 	}
 
 	// -var in order.
@@ -128,13 +132,15 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 		}
 		if val, ok := l.parseRaw(v, raw, "-var "+name); ok {
 			values[name] = val
+		} else {
+			failed[name] = true
 		}
 	}
 
 	for _, vd := range decls {
 		v := vd.v
 		val, ok := values[v.Name]
-		if !ok && vd.badDefault {
+		if !ok && (vd.badDefault || failed[v.Name]) {
 			values[v.Name] = cty.DynamicVal
 			continue
 		}
@@ -177,7 +183,7 @@ func (l *loader) parseRaw(v *Variable, raw, where string) (cty.Value, bool) {
 }
 
 // loadValueFile applies the name = value attributes of a variable-value file.
-func (l *loader) loadValueFile(path string, byName map[string]*Variable, values map[string]cty.Value) {
+func (l *loader) loadValueFile(path string, byName map[string]*Variable, values map[string]cty.Value, failed map[string]bool) {
 	f, diags := l.parser.ParseHCLFile(path)
 	l.diags = append(l.diags, diags...)
 	if f == nil || diags.HasErrors() {
@@ -206,10 +212,12 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 		val, diags := a.Expr.Value(ctx)
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
+			failed[name] = true
 			continue
 		}
 		cv, err := convert.Convert(val, v.Type)
 		if err != nil {
+			failed[name] = true
 			l.errorf(a.Expr.Range().Ptr(), "Invalid Value For Variable", "The value for variable %q is not a valid %s: %s.", name, typeexpr.TypeString(v.Type), err)
 			continue
 		}

@@ -1,0 +1,294 @@
+package config
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+)
+
+func TestVariablePrecedence(t *testing.T) {
+	const decl = "project \"p\" {}\nvariable \"v\" {\n  default = \"default\"\n}\n"
+	tests := []struct {
+		name    string
+		files   map[string]string // besides main.hcl
+		environ []string
+		opts    LoadOptions // Environ comes from environ
+		want    string
+	}{
+		{name: "default", want: "default"},
+		{name: "environment", environ: []string{"SLIPWAY_VAR_v=env"}, want: "env"},
+		{name: "last environment entry", environ: []string{"SLIPWAY_VAR_v=env1", "SLIPWAY_VAR_v=env2"}, want: "env2"},
+		{name: "auto file over environment", environ: []string{"SLIPWAY_VAR_v=env"},
+			files: map[string]string{"a.auto.vars.hcl": `v = "auto-a"`}, want: "auto-a"},
+		{name: "auto files sorted", files: map[string]string{"b.auto.vars.hcl": `v = "auto-b"`, "a.auto.vars.hcl": `v = "auto-a"`}, want: "auto-b"},
+		{name: "env file over auto", files: map[string]string{"a.auto.vars.hcl": `v = "auto"`, "prod.vars.hcl": `v = "prod"`},
+			opts: LoadOptions{Env: "prod"}, want: "prod"},
+		{name: "env file only with -env", files: map[string]string{"prod.vars.hcl": `v = "prod"`}, want: "default"},
+		{name: "missing env file is fine", opts: LoadOptions{Env: "staging"}, want: "default"},
+		{name: "var-file over env file", files: map[string]string{"prod.vars.hcl": `v = "prod"`, "x.vars": `v = "file"`},
+			opts: LoadOptions{Env: "prod", VarFiles: []string{"x.vars"}}, want: "file"},
+		{name: "var-files in order", files: map[string]string{"x.vars": `v = "x"`, "y.vars": `v = "y"`},
+			opts: LoadOptions{VarFiles: []string{"y.vars", "x.vars"}}, want: "x"},
+		{name: "-var over var-file", files: map[string]string{"x.vars": `v = "file"`},
+			opts: LoadOptions{VarFiles: []string{"x.vars"}, Vars: []string{"v=cli"}}, want: "cli"},
+		{name: "last -var wins", opts: LoadOptions{Vars: []string{"v=one", "v=two"}}, want: "two"},
+		{name: "-var value with =", opts: LoadOptions{Vars: []string{"v=a=b"}}, want: "a=b"},
+		{name: "var-file using env()", environ: []string{"FROM_ENV=e"}, files: map[string]string{"x.vars": `v = "${env("FROM_ENV")}!"`},
+			opts: LoadOptions{VarFiles: []string{"x.vars"}}, want: "e!"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{"main.hcl": decl}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			dir := writeConfig(t, files)
+			opts := tt.opts
+			opts.Environ = append([]string{}, tt.environ...)
+			for i, f := range opts.VarFiles {
+				opts.VarFiles[i] = filepath.Join(dir, f)
+			}
+			cfg, diags := Load(dir, opts)
+			if len(diags) > 0 {
+				t.Fatal(render(cfg, diags))
+			}
+			if got := cfg.Values["v"]; got != cty.StringVal(tt.want) {
+				t.Errorf("v = %#v, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVariableTypes(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "n" { type = number }
+variable "b" { type = bool }
+variable "l" { type = list(string) }
+variable "m" { type = map(number) }
+variable "s" { type = string }
+variable "a" {}
+`})
+	cfg, diags := Load(dir, LoadOptions{
+		Vars:    []string{"n=3", "b=true", `l=["x", "y"]`, `m={ a = 1 }`, `s=[not parsed]`},
+		Environ: []string{"SLIPWAY_VAR_a=from env"},
+	})
+	if len(diags) > 0 {
+		t.Fatal(render(cfg, diags))
+	}
+	want := map[string]cty.Value{
+		"n": cty.NumberIntVal(3),
+		"b": cty.True,
+		"l": cty.ListVal([]cty.Value{cty.StringVal("x"), cty.StringVal("y")}),
+		"m": cty.MapVal(map[string]cty.Value{"a": cty.NumberIntVal(1)}),
+		"s": cty.StringVal("[not parsed]"),
+		"a": cty.StringVal("from env"),
+	}
+	for name, w := range want {
+		if got := cfg.Values[name]; !got.RawEquals(w) {
+			t.Errorf("%s = %#v, want %#v", name, got, w)
+		}
+	}
+}
+
+func TestVariableErrors(t *testing.T) {
+	const decl = "project \"p\" {}\nvariable \"n\" {\n  type = number\n  default = 1\n}\n"
+	tests := []struct {
+		name     string
+		files    map[string]string
+		opts     LoadOptions
+		severity hcl.DiagnosticSeverity
+		summary  string
+		detail   string // substring
+	}{
+		{name: "undeclared -var", opts: LoadOptions{Vars: []string{"nope=1"}},
+			severity: hcl.DiagError, summary: "Undeclared Variable", detail: `"nope"`},
+		{name: "malformed -var", opts: LoadOptions{Vars: []string{"n"}},
+			severity: hcl.DiagError, summary: "Invalid -var Option", detail: `"n"`},
+		{name: "wrong -var type", opts: LoadOptions{Vars: []string{"n=lots"}},
+			severity: hcl.DiagError, summary: "Invalid Value For Variable", detail: "-var n"},
+		{name: "undeclared in var-file", files: map[string]string{"x.vars": "nope = 1\n"}, opts: LoadOptions{VarFiles: []string{"x.vars"}},
+			severity: hcl.DiagWarning, summary: "Value For Undeclared Variable", detail: `"nope"`},
+		{name: "undeclared in environment", opts: LoadOptions{Environ: []string{"SLIPWAY_VAR_nope=1"}},
+			severity: hcl.DiagWarning, summary: "Value For Undeclared Variable", detail: "SLIPWAY_VAR_nope"},
+		{name: "wrong type in var-file", files: map[string]string{"x.vars": "n = \"lots\"\n"}, opts: LoadOptions{VarFiles: []string{"x.vars"}},
+			severity: hcl.DiagError, summary: "Invalid Value For Variable", detail: "number"},
+		{name: "missing var-file", opts: LoadOptions{VarFiles: []string{"absent.vars"}},
+			severity: hcl.DiagError, summary: "Failed to read file", detail: "absent.vars"},
+		{name: "bad env name", opts: LoadOptions{Env: "../prod"},
+			severity: hcl.DiagError, summary: "Invalid Environment Name", detail: "../prod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{"main.hcl": decl}
+			for k, v := range tt.files {
+				files[k] = v
+			}
+			dir := writeConfig(t, files)
+			opts := tt.opts
+			if opts.Environ == nil {
+				opts.Environ = []string{}
+			}
+			for i, f := range opts.VarFiles {
+				opts.VarFiles[i] = filepath.Join(dir, f)
+			}
+			_, diags := Load(dir, opts)
+			if len(diags) != 1 {
+				t.Fatalf("got %d diagnostics, want 1: %v", len(diags), diags)
+			}
+			d := diags[0]
+			if d.Severity != tt.severity || d.Summary != tt.summary || !strings.Contains(d.Detail, tt.detail) {
+				t.Errorf("got %v %q %q; want %v %q containing %q", d.Severity, d.Summary, d.Detail, tt.severity, tt.summary, tt.detail)
+			}
+		})
+	}
+}
+
+func TestVarFileSubjectAndFiles(t *testing.T) {
+	dir := writeConfig(t, map[string]string{
+		"main.hcl":        "project \"p\" {}\nvariable \"n\" { type = number }\n",
+		"a.auto.vars.hcl": "\n\nn = \"x\"\n",
+	})
+	cfg, diags := Load(dir, LoadOptions{Environ: []string{}})
+	if len(diags) != 1 || diags[0].Subject == nil || diags[0].Subject.Start.Line != 3 || filepath.Base(diags[0].Subject.Filename) != "a.auto.vars.hcl" {
+		t.Fatalf("diags = %v", diags)
+	}
+	if _, ok := cfg.Files[filepath.Join(dir, "a.auto.vars.hcl")]; !ok {
+		t.Errorf("Files lacks the vars file: %v", cfg.Files)
+	}
+}
+
+func TestSensitiveFlow(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "password" {
+  sensitive = true
+}
+variable "user" {
+  default = "app"
+}
+locals {
+  dsn      = format("postgres://%s:%s@db/app", var.user, var.password)
+  upper    = upper(local.dsn)
+  user_env = "USER=${var.user}"
+  joined   = join(",", [var.user, var.password])
+}
+service "web" {
+  image = "web:1"
+  port  = 8000
+  env = merge({ DSN = local.dsn, USER = var.user }, { LOUD = local.upper })
+}
+service "api" {
+  image = "api:1"
+  port  = 8001
+  env = {
+    DSN    = local.dsn
+    USER   = local.user_env
+    JOINED = local.joined
+  }
+}
+check "db" {
+  postgres {
+    url     = local.dsn
+    timeout = "5s"
+  }
+}
+`})
+	cfg, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_password=hunter2"}})
+	if len(diags) > 0 {
+		t.Fatal(render(cfg, diags))
+	}
+	if !cfg.Locals["dsn"].HasMark(SensitiveMark) || !cfg.Locals["upper"].HasMark(SensitiveMark) || cfg.Locals["user_env"].IsMarked() {
+		t.Errorf("locals marks: dsn %v upper %v user_env %v", cfg.Locals["dsn"].IsMarked(), cfg.Locals["upper"].IsMarked(), cfg.Locals["user_env"].IsMarked())
+	}
+	sens := func(env []EnvVar) map[string]bool {
+		m := map[string]bool{}
+		for _, e := range env {
+			m[e.Name] = e.Sensitive
+		}
+		return m
+	}
+	// merge() keeps marks per key.
+	if got := sens(cfg.Service("web").Env); !got["DSN"] || got["USER"] || !got["LOUD"] {
+		t.Errorf("web env sensitivity = %v", got)
+	}
+	// An object constructor keeps marks per key.
+	if got := sens(cfg.Service("api").Env); !got["DSN"] || got["USER"] || !got["JOINED"] {
+		t.Errorf("api env sensitivity = %v", got)
+	}
+	if v := cfg.Service("api").Env[0]; v.Name != "DSN" || v.Value != "postgres://app:hunter2@db/app" {
+		t.Errorf("api env[0] = %+v", v)
+	}
+	if !cfg.Check("db").Attrs["url"].HasMark(SensitiveMark) || cfg.Check("db").Attrs["timeout"].IsMarked() {
+		t.Errorf("check attrs marks lost")
+	}
+	got := strings.Join(cfg.SensitiveValues(), "|")
+	for _, want := range []string{"hunter2", "postgres://app:hunter2@db/app", "POSTGRES://APP:HUNTER2@DB/APP", "app,hunter2"} {
+		if !strings.Contains("|"+got+"|", "|"+want+"|") {
+			t.Errorf("SensitiveValues() = %q, lacks %q", got, want)
+		}
+	}
+	if strings.Contains("|"+got+"|", "|app|") || strings.Contains(got, "USER=app") {
+		t.Errorf("SensitiveValues() = %q holds a non-sensitive value", got)
+	}
+	if vals := cfg.SensitiveValues(); len(vals[0]) < len(vals[len(vals)-1]) {
+		t.Errorf("SensitiveValues() not longest first: %q", vals)
+	}
+}
+
+func TestSensitiveRefused(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "s" {
+  default   = "x"
+  sensitive = true
+}
+service "web" {
+  image   = "web:1"
+  port    = 8000
+  command = ["run", var.s]
+  route { server_name = "${var.s}.example.com" }
+}
+`})
+	_, diags := Load(dir, LoadOptions{Environ: []string{}})
+	var got []string
+	for _, d := range diags {
+		got = append(got, d.Summary)
+	}
+	if strings.Join(got, ",") != "Sensitive Value Not Allowed,Sensitive Value Not Allowed" {
+		t.Errorf("diags = %v", diags)
+	}
+}
+
+func TestPostgresAndWebhookAlwaysSensitive(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+postgres "db" { url = "postgres://plain" }
+notify "n" { webhook = "https://plain" }
+`})
+	cfg, diags := Load(dir, LoadOptions{Environ: []string{}})
+	if len(diags) > 0 {
+		t.Fatal(render(cfg, diags))
+	}
+	if !cfg.Postgres[0].URL.Sensitive || !cfg.Notifies[0].Webhook.Sensitive {
+		t.Errorf("url %+v webhook %+v", cfg.Postgres[0].URL, cfg.Notifies[0].Webhook)
+	}
+	if got := strings.Join(cfg.SensitiveValues(), ","); got != "postgres://plain,https://plain" {
+		t.Errorf("SensitiveValues() = %q", got)
+	}
+}
+
+func TestEnvironDefaultsToProcess(t *testing.T) {
+	t.Setenv("SLIPWAY_VAR_v", "from process")
+	dir := writeConfig(t, map[string]string{"main.hcl": "project \"p\" {}\nvariable \"v\" {}\n"})
+	cfg, diags := Load(dir, LoadOptions{})
+	if len(diags) > 0 {
+		t.Fatal(render(cfg, diags))
+	}
+	if cfg.Values["v"] != cty.StringVal("from process") {
+		t.Errorf("v = %#v", cfg.Values["v"])
+	}
+}
