@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2/ext/tryfunc"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
 )
@@ -60,7 +62,7 @@ func functions(dir string, environ []string) map[string]function.Function {
 		"element":       stdlib.ElementFunc,
 		"index":         stdlib.IndexFunc,
 		"chunklist":     stdlib.ChunklistFunc,
-		"coalesce":      stdlib.CoalesceFunc,
+		"coalesce":      coalesceFunc(),
 		"coalescelist":  stdlib.CoalesceListFunc,
 		"compact":       stdlib.CompactFunc,
 		"range":         stdlib.RangeFunc,
@@ -218,6 +220,38 @@ func lengthFunc() function.Function {
 				return cty.NumberIntVal(int64(len(ty.AttributeTypes()))), nil
 			}
 			return stdlib.Length(v)
+		},
+	})
+}
+
+// coalesceFunc is coalesce(vals...): the first argument that is neither null
+// nor an empty string, as in Terraform (go-cty's skips only nulls).
+func coalesceFunc() function.Function {
+	inner := stdlib.CoalesceFunc
+	return function.New(&function.Spec{
+		Description: "Returns the first argument that is neither null nor an empty string.",
+		VarParam:    &function.Parameter{Name: "vals", Type: cty.DynamicPseudoType, AllowUnknown: true, AllowDynamicType: true, AllowNull: true},
+		Type: func(args []cty.Value) (cty.Type, error) {
+			return inner.ReturnTypeForValues(args)
+		},
+		Impl: func(args []cty.Value, retType cty.Type) (cty.Value, error) {
+			for _, a := range args {
+				v, err := convert.Convert(a, retType)
+				if err != nil {
+					return cty.NilVal, err
+				}
+				if v.IsNull() {
+					continue
+				}
+				if !v.IsKnown() {
+					return cty.UnknownVal(retType), nil
+				}
+				if retType == cty.String && v.AsString() == "" {
+					continue
+				}
+				return v, nil
+			}
+			return cty.NilVal, errors.New("no non-null, non-empty-string arguments")
 		},
 	})
 }
