@@ -83,7 +83,7 @@ func resultText(r *Record) string {
 		return fmt.Sprintf("failed and could not restore release #%d: manual intervention needed", r.PriorRelease)
 	case ResultPaused:
 		return "paused at an approval gate (resume with `slipway promote`, or `slipway abort`)"
-	case "":
+	case "", ResultRunning:
 		return "in progress (or interrupted)"
 	}
 	return inline(r.Result)

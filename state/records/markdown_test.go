@@ -66,6 +66,13 @@ func TestMarkdown(t *testing.T) {
 			notWant: []string{"is serving again"},
 		},
 		{
+			name: "running",
+			r: func() *Record {
+				return &Record{Operation: OpApply, Project: "p", Release: 2, Started: t0, Result: ResultRunning}
+			},
+			want: []string{"**Result: in progress (or interrupted)**"},
+		},
+		{
 			name: "paused",
 			r: func() *Record {
 				return &Record{Operation: OpApply, Project: "p", Release: 2, Started: t0, Result: ResultPaused}

@@ -33,6 +33,7 @@ const (
 // Results of an operation (Record.Result), matching the exit codes of apply
 // and rollback.
 const (
+	ResultRunning           = "running"            // not finished (or interrupted)
 	ResultSucceeded         = "succeeded"          // exit 0
 	ResultFailed            = "failed"             // exit 1: failed before anything changed
 	ResultRolledBack        = "rolled_back"        // exit 2: failed, previous release restored
@@ -71,7 +72,7 @@ type Record struct {
 	Checks   []CheckEvidence   `json:"checks"`
 	Analysis []AnalysisReading `json:"analysis"`
 	Prober   *ProberCounts     `json:"prober,omitempty"`
-	// Result is one of the Result constants, "" while running.
+	// Result is one of the Result constants; "" or "running" while running.
 	Result   string   `json:"result"`
 	Error    string   `json:"error,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
