@@ -95,6 +95,15 @@ func routeID(project, env, service string) string {
 	return id
 }
 
+// varID returns the short identifier in a route's variable names: nginx
+// keeps variables in a hash whose default bucket (64 bytes) cannot hold
+// names much longer than 40 characters, so readable names such as
+// $slipway_<project>_<env>_<service>_connection would break real configs.
+func varID(project, env, service string) string {
+	sum := sha256.Sum256([]byte(project + "\x00" + env + "\x00" + service))
+	return hex.EncodeToString(sum[:5])
+}
+
 var (
 	nameRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 	headerRe = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
@@ -229,8 +238,8 @@ func render(spec providers.RouteSpec, o renderOptions) (rendered, error) {
 
 func renderBody(spec providers.RouteSpec, o renderOptions) string {
 	id := routeID(spec.Project, spec.Env, spec.Service)
-	v := "$slipway_" + id // variable prefix
-	up := "slipway_" + id // upstream and log format prefix
+	v := "$slipway_" + varID(spec.Project, spec.Env, spec.Service) // variable prefix
+	up := "slipway_" + id                                          // upstream and log format prefix
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
