@@ -97,7 +97,7 @@ func TestHooksKeepTheWriteError(t *testing.T) {
 		t.Errorf("text hook: err %v after %d writes, want the error after 1", th.Err(), w.n)
 	}
 	w = &failWriter{}
-	jh := NewJSONHook(w, "v")
+	jh := NewJSONHook(w, "dev")
 	jh.StepStarted(s)
 	if jh.Err() == nil || w.n != 1 {
 		t.Errorf("json hook: err %v after %d writes, want the error after 1", jh.Err(), w.n)
@@ -150,7 +150,7 @@ func TestJSONHookStepFinished(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var b bytes.Buffer
-		h := NewJSONHook(&b, "v")
+		h := NewJSONHook(&b, "dev")
 		h.StepFinished(s, 1234567*time.Microsecond, tt.err)
 		lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
 		if len(lines) != 2 || lines[1] != tt.want {
@@ -173,7 +173,7 @@ func (w *bufWriter) Flush() error {
 func TestJSONHookFlushesEachLine(t *testing.T) {
 	var out bytes.Buffer
 	w := &bufWriter{Writer: bufio.NewWriter(&out)}
-	h := NewJSONHook(w, "v")
+	h := NewJSONHook(w, "dev")
 	h.Progress(&plan.Step{ID: "x"}, "waiting 5m")
 	if w.flushes != 2 || strings.Count(out.String(), "\n") != 2 {
 		t.Errorf("after 2 events: %d flushes, output %q", w.flushes, out.String())
@@ -182,7 +182,7 @@ func TestJSONHookFlushesEachLine(t *testing.T) {
 
 func TestJSONHookConcurrentLinesStayWhole(t *testing.T) {
 	var b bytes.Buffer
-	h := NewJSONHook(&b, "v")
+	h := NewJSONHook(&b, "dev")
 	s := &plan.Step{ID: "service.backend.health.2", Kind: plan.KindHealth}
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
@@ -203,5 +203,35 @@ func TestJSONHookConcurrentLinesStayWhole(t *testing.T) {
 		if !json.Valid([]byte(l)) {
 			t.Fatalf("line %d is not whole JSON: %.80s", i+1, l)
 		}
+	}
+}
+
+func TestJSONHookVersionEventComesFirstOnce(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(h *JSONHook)
+		want []string
+	}{
+		{"start alone", func(h *JSONHook) { h.Start() },
+			[]string{`{"type":"version","format_version":"1","slipway":"dev"}`}},
+		{"start twice", func(h *JSONHook) {
+			h.Start()
+			h.Start()
+			h.Diagnostic("warning", "Slow", "slow.")
+		}, []string{`{"type":"version","format_version":"1","slipway":"dev"}`, `{"type":"diagnostic","severity":"warning","summary":"Slow","detail":"slow."}`}},
+		{"first event writes it", func(h *JSONHook) {
+			h.Summary("succeeded", 3, 1500*time.Millisecond, nil)
+			h.Start()
+		}, []string{`{"type":"version","format_version":"1","slipway":"dev"}`, `{"type":"summary","outcome":"succeeded","release":3,"duration_ms":1500,"prober":null}`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			tt.run(NewJSONHook(&b, "dev"))
+			got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
 	}
 }

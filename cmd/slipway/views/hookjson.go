@@ -13,23 +13,31 @@ import (
 
 // JSONHook writes the progress of an apply as JSON lines, one event per
 // line, in the schema of docs/json.md. The first line is the version
-// event. Each line is written with one Write call and flushed when w
-// buffers. It is safe for concurrent use; write errors are kept for Err.
+// event, written before the first other event (or by Start). Each line
+// is written with one Write call and flushed when w buffers. It is safe
+// for concurrent use; write errors are kept for Err.
 type JSONHook struct {
-	mu  sync.Mutex
-	w   io.Writer
-	err error
+	mu      sync.Mutex
+	w       io.Writer
+	err     error
+	version string
+	started bool
 	// Sensitive values seen so far, and their masker.
 	secrets secrets
 	m       masker
 }
 
-// NewJSONHook returns a JSONHook writing to w, and writes the version
-// event: {"type":"version","format_version":"1","slipway":version}.
+// NewJSONHook returns a JSONHook writing to w whose version event names
+// slipway's version.
 func NewJSONHook(w io.Writer, version string) *JSONHook {
-	h := &JSONHook{w: w, secrets: secrets{}}
-	h.emit(versionEvent{Type: "version", FormatVersion: FormatVersion, Slipway: version})
-	return h
+	return &JSONHook{w: w, secrets: secrets{}, version: version}
+}
+
+// Start writes the version event,
+// {"type":"version","format_version":"1","slipway":"<version>"}, unless
+// it is written already. Every other event writes it first if needed.
+func (h *JSONHook) Start() {
+	h.emit(nil)
 }
 
 type versionEvent struct {
@@ -173,17 +181,31 @@ func done(typ string, s *plan.Step, m masker, d time.Duration, err error) stepDo
 	return e
 }
 
+// emit writes the version event if it is not written yet, then v unless
+// it is nil.
 func (h *JSONHook) emit(v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return
-	}
-	b = append(b, '\n')
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if !h.started {
+		h.started = true
+		h.line(versionEvent{Type: "version", FormatVersion: FormatVersion, Slipway: h.version})
+	}
+	if v != nil {
+		h.line(v)
+	}
+}
+
+// line writes v as one line; h.mu is held.
+func (h *JSONHook) line(v any) {
 	if h.err != nil {
 		return
 	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		h.err = err
+		return
+	}
+	b = append(b, '\n')
 	if _, err := h.w.Write(b); err != nil {
 		h.err = err
 		return

@@ -101,9 +101,10 @@ func (h *TextHook) Progress(s *plan.Step, msg string) {
 	h.write("      " + h.m.mask(oneLine(msg)) + "\n")
 }
 
-// Summary ends the output with how the operation ended. outcome is an
-// executor.Outcome name ("succeeded", "refused", "rolled_back",
-// "needs_intervention", "paused"); release is the release the operation
+// Summary ends the output with how the operation ended. outcome is a
+// record's result ("succeeded", "failed", "rolled_back",
+// "needs_intervention", "paused"; executor.Outcome's "refused" is taken
+// as "failed"); release is the release the operation
 // made or tried to make; counts, when not nil, are the prober's.
 func (h *TextHook) Summary(outcome string, release int, d time.Duration, counts *records.ProberCounts) {
 	h.mu.Lock()
@@ -113,7 +114,7 @@ func (h *TextHook) Summary(outcome string, release int, d time.Duration, counts 
 	switch outcome {
 	case "succeeded":
 		msg = h.c.paint(ansiGreen, fmt.Sprintf("Release #%d is live", release))
-	case "refused":
+	case "failed", "refused":
 		msg = h.c.paint(ansiRed, fmt.Sprintf("Release #%d was refused before anything changed", release))
 	case "rolled_back":
 		msg = h.c.paint(ansiYellow, fmt.Sprintf("Release #%d failed and was rolled back: the previous release is live again", release))
