@@ -115,10 +115,10 @@ func (b *Backend) Lock(ctx context.Context, info LockInfo, timeout time.Duration
 		defer t.Stop()
 		deadline = t.C
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lock state: %w", err)
+	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("lock state: %w", err)
-		}
 		unlock, err := b.tryLock(info)
 		var locked *LockedError
 		if !errors.As(err, &locked) {
@@ -126,6 +126,9 @@ func (b *Backend) Lock(ctx context.Context, info LockInfo, timeout time.Duration
 		}
 		if timeout <= 0 {
 			return nil, err
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("wait for state lock: %w: %w", ctx.Err(), err)
 		}
 		select {
 		case <-ctx.Done():
