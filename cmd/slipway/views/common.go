@@ -122,11 +122,11 @@ func (m masker) mask(s string) string {
 
 // summary is what the last line of a plan counts.
 type summary struct {
-	Release, Remove, Repair int // services
-	Steps                   int
-	Checks                  int
-	Pauses                  []time.Duration
-	Approvals               int
+	Release, Remove, Repair, RollBack int // services
+	Steps                             int
+	Checks                            int
+	Pauses                            []time.Duration
+	Approvals                         int
 }
 
 func summarize(p *plan.Plan) summary {
@@ -140,6 +140,8 @@ func summarize(p *plan.Plan) summary {
 			s.Remove++
 		case r.Strategy == "repair":
 			s.Repair++
+		case r.Strategy == "rollback":
+			s.RollBack++
 		default:
 			s.Release++
 		}
@@ -174,6 +176,9 @@ func (s summary) line(p *plan.Plan) string {
 	var parts []string
 	if s.Release > 0 {
 		parts = append(parts, count(s.Release, "service")+" to release")
+	}
+	if s.RollBack > 0 {
+		parts = append(parts, count(s.RollBack, "service")+" to roll back")
 	}
 	if s.Repair > 0 {
 		parts = append(parts, count(s.Repair, "service")+" to repair")

@@ -260,6 +260,22 @@ func noChanges() *plan.Plan {
 	return b.done([]string{"secret_key_set"}, []string{"api"})
 }
 
+// rollback returns to a kept release.
+func rollback() *plan.Plan {
+	b := newBuilder(44, 45)
+	b.p.Operation = "rollback"
+	b.p.Reason = "rollback to release #43"
+	r := b.res(&plan.Resource{Address: "service.backend", From: "thebot/backend:1.3.1", To: "thebot/backend:1.3.0", Strategy: "rollback"})
+	kept := []string{"thebot-backend-r43-1", "thebot-backend-r43-2"}
+	b.add(r, &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(kept, ", "),
+		Detail: "start 2 kept containers of release #43", Names: kept})
+	b.add(r, &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget,
+		Detail: "all requests to 1.3.0", Traffic: &plan.Traffic{Stable: kept, Route: route(45)}})
+	b.res(&plan.Resource{Address: "service.frontend", From: "thebot/frontend:2.0.1", To: "thebot/frontend:2.0.1", Strategy: "rollback", Unchanged: true})
+	b.p.OnFailure = []string{"service.backend: the steps done so far are undone, newest first."}
+	return b.done(nil, []string{"api"})
+}
+
 var fixtures = []struct {
 	name string
 	plan func() *plan.Plan
@@ -271,4 +287,5 @@ var fixtures = []struct {
 	{"hotfix", hotfix},
 	{"interrupted", interrupted},
 	{"no_changes", noChanges},
+	{"rollback", rollback},
 }

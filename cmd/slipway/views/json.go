@@ -142,15 +142,16 @@ type JSONTraffic struct {
 
 // JSONSummary counts what the plan does, as its summary line does.
 type JSONSummary struct {
-	ServicesToRelease int    `json:"services_to_release"`
-	ServicesToRepair  int    `json:"services_to_repair"`
-	ServicesToRemove  int    `json:"services_to_remove"`
-	Steps             int    `json:"steps"`
-	Checks            int    `json:"checks"`
-	Pauses            int    `json:"pauses"`
-	MinDurationMS     int64  `json:"min_duration_ms"`
-	Approvals         int    `json:"approvals"`
-	Text              string `json:"text"`
+	ServicesToRelease  int    `json:"services_to_release"`
+	ServicesToRollBack int    `json:"services_to_roll_back"`
+	ServicesToRepair   int    `json:"services_to_repair"`
+	ServicesToRemove   int    `json:"services_to_remove"`
+	Steps              int    `json:"steps"`
+	Checks             int    `json:"checks"`
+	Pauses             int    `json:"pauses"`
+	MinDurationMS      int64  `json:"min_duration_ms"`
+	Approvals          int    `json:"approvals"`
+	Text               string `json:"text"`
 }
 
 // PlanJSON writes p as one indented JSON document,
@@ -180,7 +181,7 @@ func NewJSONPlan(p *plan.Plan) *JSONPlan {
 		Resources: []JSONResource{}, Steps: []JSONStep{}, OnFailure: strs(p.OnFailure), Warnings: strs(p.Warnings),
 		Images: map[string]string{},
 		Summary: JSONSummary{
-			ServicesToRelease: s.Release, ServicesToRepair: s.Repair, ServicesToRemove: s.Remove,
+			ServicesToRelease: s.Release, ServicesToRollBack: s.RollBack, ServicesToRepair: s.Repair, ServicesToRemove: s.Remove,
 			Steps: s.Steps, Checks: s.Checks, Pauses: len(s.Pauses), MinDurationMS: ms(s.minDuration()),
 			Approvals: s.Approvals, Text: s.line(p),
 		},
