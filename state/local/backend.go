@@ -14,12 +14,14 @@ import (
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state/statefile"
+	"golang.org/x/sys/unix"
 )
 
 // Names of the files in a namespace directory.
 const (
 	StateFile       = "state.json"
 	LockFile        = ".lock"
+	WriteLockFile   = ".write.lock"
 	SnapshotsDir    = "snapshots"
 	JournalFile     = "journal.json"
 	JournalPlanFile = "journal-plan.json"
@@ -144,6 +146,14 @@ func (b *Backend) Write(s *state.State) error {
 	if s == nil {
 		return errors.New("write state: nil state")
 	}
+	if err := b.ensureDir(b.dir); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	release, err := b.writeLock()
+	if err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	defer release()
 	onDisk, _, err := b.read()
 	if err != nil {
 		return fmt.Errorf("write state: %w", err)
@@ -173,14 +183,30 @@ func (b *Backend) Write(s *state.State) error {
 	if err := statefile.Write(&buf, next); err != nil {
 		return err
 	}
-	if err := b.ensureDir(b.dir); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
 	if err := atomicfile.Replace(b.dir, StateFile, buf.Bytes()); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	s.Serial, s.Lineage, s.UpdatedAt = next.Serial, next.Lineage, next.UpdatedAt
 	return nil
+}
+
+// writeLock serialises the compare-and-swap of Write across processes and
+// goroutines: a blocking flock(2) on <dir>/.write.lock, held only for the
+// read, compare and rename. It is a separate file from the state lock so
+// that a process holding the state lock can still write.
+func (b *Backend) writeLock() (release func(), err error) {
+	f, err := os.OpenFile(filepath.Join(b.dir, WriteLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open write lock: %w", err)
+	}
+	if err := flock(f, unix.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("lock %q: %w", f.Name(), err)
+	}
+	return func() {
+		flock(f, unix.LOCK_UN)
+		f.Close()
+	}, nil
 }
 
 // ensureDir creates dir and its parents with mode 0700 if missing.

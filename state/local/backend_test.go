@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,8 +138,8 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if p := perm(t, b.Dir()); p != 0o700 {
 		t.Fatalf("state directory mode %04o, want 0700", p)
 	}
-	if names := listDir(t, b.Dir()); !reflect.DeepEqual(names, []string{StateFile}) {
-		t.Fatalf("state directory holds %v, want only %s (no temporary files)", names, StateFile)
+	if names := listDir(t, b.Dir()); !reflect.DeepEqual(names, []string{WriteLockFile, StateFile}) {
+		t.Fatalf("state directory holds %v, want only %s and %s (no temporary files)", names, WriteLockFile, StateFile)
 	}
 }
 
@@ -178,6 +179,39 @@ func TestWriteSerialMismatch(t *testing.T) {
 	after, _ := os.ReadFile(b.StatePath())
 	if string(before) != string(after) {
 		t.Fatal("a refused Write changed the state file")
+	}
+}
+
+func TestConcurrentWritersOnlyOneWins(t *testing.T) {
+	b := open(t, "")
+	const writers = 8
+	errs := make(chan error, writers)
+	var start sync.WaitGroup
+	start.Add(1)
+	for i := range writers {
+		go func() {
+			s := state.New("p", "")
+			s.Release = i
+			start.Wait()
+			errs <- b.Write(s)
+		}()
+	}
+	start.Done()
+	won := 0
+	for range writers {
+		err := <-errs
+		switch {
+		case err == nil:
+			won++
+		case !errors.Is(err, ErrSerialMismatch):
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d writers from serial 0 succeeded, want exactly 1", won)
+	}
+	if s, _ := b.Read(); s.Serial != 1 {
+		t.Fatalf("serial %d after one successful write, want 1", s.Serial)
 	}
 }
 
@@ -226,7 +260,7 @@ func TestCorruptStateIsNeverRewritten(t *testing.T) {
 			if string(got) != tt.content {
 				t.Fatalf("the bad file changed:\n%s", got)
 			}
-			if names := listDir(t, b.Dir()); !reflect.DeepEqual(names, []string{StateFile}) {
+			if names := listDir(t, b.Dir()); !reflect.DeepEqual(names, []string{WriteLockFile, StateFile}) {
 				t.Fatalf("directory holds %v", names)
 			}
 		})

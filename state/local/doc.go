@@ -7,6 +7,7 @@
 //
 //	state.json          the state (statefile format), written atomically
 //	.lock               flock(2) target; holds the holder's LockInfo as JSON
+//	.write.lock         flock(2) target held during each state write
 //	snapshots/<n>.json  the state after release n, immutable
 //	journal.json        journal of the operation in progress, if any
 //	journal-plan.json   the plan that operation runs
@@ -21,7 +22,8 @@
 // by an fsync of the directory, so a crash leaves either the old or the new
 // file, never a torn one.
 //
-// Write is a compare-and-swap on the state serial; it does not take the lock
-// itself. Callers that change state hold Lock around their read-modify-write;
-// the serial check catches a writer that did not.
+// Write is an atomic compare-and-swap on the state serial (serialised by a
+// short flock on .write.lock). It does not take the state lock: callers that
+// change state hold Lock around their whole operation, and the serial check
+// refuses a writer that read the state before another one wrote it.
 package local
