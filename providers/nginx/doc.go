@@ -22,4 +22,12 @@
 // naming "<release>/<short checksum>", and Apply polls it until it names the
 // new file. On any failure the previous file is restored byte for byte and
 // the error carries nginx's own message.
+//
+// "Live" means every new connection gets the new routing: after a reload
+// nginx's old workers accept for a short while (about 100ms), so the new tag
+// must answer alone for a settle period. Old workers still finish the
+// requests they hold, on the old routing; stop old containers only after a
+// drain. A route whose listen port and server_name another server block
+// already serves is rejected before the reload (nginx would serve only one
+// of them); routes of one host therefore need distinct names or ports.
 package nginx

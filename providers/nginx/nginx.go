@@ -186,6 +186,9 @@ func (n *Nginx) Apply(ctx context.Context, spec providers.RouteSpec) (providers.
 	fail := func(cause error) (providers.RouteFile, error) {
 		return providers.RouteFile{}, n.restore(ctx, path, prev, mode, cause)
 	}
+	if err := n.checkConflict(ctx, spec); err != nil {
+		return fail(fmt.Errorf("apply route %q: %w", path, err))
+	}
 	if err := n.switcher.Activate(ctx); err != nil {
 		return fail(fmt.Errorf("apply route %q: %w", path, err))
 	}
@@ -450,6 +453,31 @@ func (n *Nginx) sleep(ctx context.Context) bool {
 // tester is a switcher that can show nginx's validation output.
 type tester interface {
 	Test(ctx context.Context) (string, error)
+}
+
+// checkConflict fails, wrapping ErrRejected, when "nginx -t" warns that
+// another server block has the route's server name on its port: nginx
+// would serve only one of them, and a new file can silently take over a
+// route that is live (its name may sort first). It needs a switcher that
+// can test; others are trusted.
+func (n *Nginx) checkConflict(ctx context.Context, spec providers.RouteSpec) error {
+	t, ok := n.switcher.(tester)
+	if !ok {
+		return nil
+	}
+	out, err := t.Test(ctx)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("conflicting server name %q on ", spec.ServerName)
+	port := ":" + strconv.Itoa(spec.Listen) + ","
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, name) && strings.Contains(line, port) {
+			return fmt.Errorf("%w: another server block answers server_name %q on port %d, and nginx serves only one of them (give each service its own server_name or port)\n%s",
+				ErrRejected, spec.ServerName, spec.Listen, line)
+		}
+	}
+	return nil
 }
 
 // warnings returns the [warn] lines of "nginx -t" (such as a conflicting

@@ -371,3 +371,29 @@ func assertNoTempFiles(t *testing.T, dir string) {
 		}
 	}
 }
+
+// Two services on one listen port and server name cannot both be routed,
+// each in its own server block: nginx keeps one and warns. Apply must
+// refuse the second before it takes over the first, and say why.
+func TestConflictingServerIsRejected(t *testing.T) {
+	l := newLiveRoute(t)
+	l.apply(t)
+	o := l.ngx.options()
+	o.ConfirmTimeout = 500 * time.Millisecond
+	r, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := l.spec
+	api.Service, api.Location = "api", "/api/"
+	_, err = r.Apply(context.Background(), api)
+	if !errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), `conflicting server name "demo.test"`) {
+		t.Fatalf("apply of a second server on the same port and name: %v, want ErrRejected with nginx's warning", err)
+	}
+	if _, err := os.Stat(filepath.Join(l.ngx.ConfigDir, FileName("demo", "test", "api"))); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("rejected route file left behind: %v", err)
+	}
+	if got := l.count(t, 5); got["stable"] != 5 {
+		t.Fatalf("first route disturbed: %v", got)
+	}
+}

@@ -35,7 +35,7 @@ var goldenCases = []struct {
 	edit func(*providers.RouteSpec)
 }{
 	{"canary_25", renderOptions{AccessLog: "/var/log/nginx/slipway.log"}, func(*providers.RouteSpec) {}},
-	{"no_env_stable_only_weight", renderOptions{}, func(s *providers.RouteSpec) {
+	{"no_env_weight_0_exact_location", renderOptions{}, func(s *providers.RouteSpec) {
 		s.Env, s.CandidateWeight, s.ProxyTimeout, s.ServerName = "", 0, 0, ""
 		s.Location = "= /health"
 	}},
