@@ -48,3 +48,26 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadJournal checks the same properties for the journal codec.
+func FuzzReadJournal(f *testing.F) {
+	f.Add([]byte(`{"format_version": 1, "operation": "apply", "entries": [{"step": 1, "phase": "done", "time": "2025-01-01T00:00:00+02:00"}]}`))
+	f.Add([]byte(`{"format_version": 1, "entries": []}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		j, err := ReadJournal(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var first bytes.Buffer
+		if err := WriteJournal(&first, j); err != nil {
+			t.Fatalf("WriteJournal of a journal ReadJournal accepted: %v", err)
+		}
+		j2, err := ReadJournal(bytes.NewReader(first.Bytes()))
+		if err != nil {
+			t.Fatalf("ReadJournal of WriteJournal's output: %v\n%s", err, first.Bytes())
+		}
+		if !reflect.DeepEqual(j, j2) {
+			t.Fatalf("decodes differ:\n%+v\n%+v", j, j2)
+		}
+	})
+}
