@@ -14,4 +14,7 @@ type Observations struct {
 	// Images maps each image reference the configuration names to its local
 	// id; a reference missing from the map was not found.
 	Images map[string]string
+	// ImageIDs holds the ids of images that rollback targets need, true
+	// when the image is still present.
+	ImageIDs map[string]bool
 }

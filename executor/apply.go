@@ -1,0 +1,499 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slipwayhq/slipway/planner/plan"
+	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/records"
+)
+
+// Journal persists the journal of the operation in progress. Each write
+// must be durable before it returns.
+type Journal interface {
+	WriteJournal(j *state.Journal) error
+	ClearJournal() error
+}
+
+// Checker runs the checks of one phase. It returns the evidence of each
+// check and an error when a critical one failed.
+type Checker interface {
+	Run(ctx context.Context, phase string, names []string) ([]records.CheckEvidence, error)
+}
+
+// Prober sends requests through the router while traffic moves and counts
+// the failures.
+type Prober interface {
+	Start(ctx context.Context)
+	Stop() records.ProberCounts
+}
+
+// Options are the executor's inputs besides the plan and the providers.
+type Options struct {
+	Prior       *state.State
+	Journal     Journal
+	OperationID string
+	Who         string
+	Now         func() time.Time // default time.Now
+	Checker     Checker          // nil: a plan with check steps fails
+	Prober      Prober           // nil: no prober
+	// Record is called with the operation record whenever it changes, from
+	// the start of the operation to its end.
+	Record func(r *records.Record)
+	// Stop asks for a graceful stop: the current step finishes, then the
+	// finished steps are undone. Cancelling ctx stops at once.
+	Stop <-chan struct{}
+	// AutoApprove passes approval gates.
+	AutoApprove bool
+}
+
+// ErrInterrupted is the cause of a graceful stop.
+var ErrInterrupted = errors.New("interrupted")
+
+type run struct {
+	p       *plan.Plan
+	provs   providers.Set
+	opts    Options
+	hook    Hook
+	journal *state.Journal
+	rec     *records.Record
+	live    map[string]providers.Container
+	routes  map[string]providers.RouteFile
+	next    *state.State
+
+	proberStarted bool
+}
+
+// Apply performs p and returns the state after it. On failure it returns
+// the state as it now is (the prior state when the rollback worked) and an
+// *Error whose Outcome says which.
+func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options, hook Hook) (*state.State, *records.Record, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if hook == nil {
+		hook = NoopHook{}
+	}
+	r := &run{p: p, provs: provs, opts: opts, hook: hook, live: map[string]providers.Container{}, routes: map[string]providers.RouteFile{}}
+	r.journal = &state.Journal{OperationID: opts.OperationID, Operation: p.Operation, Release: p.Release, PriorRelease: p.PriorRelease, Started: opts.Now().UTC()}
+	r.rec = &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
+		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running"}
+	r.next = opts.Prior.DeepCopy()
+	for name, s := range p.Services {
+		if s == nil {
+			delete(r.next.Services, name)
+			continue
+		}
+		c := *s
+		c.Containers = append([]state.Container(nil), s.Containers...)
+		r.next.Services[name] = &c
+	}
+	if err := r.persist(); err != nil {
+		return opts.Prior, r.rec, &Error{Outcome: Refused, Err: fmt.Errorf("write journal: %w", err)}
+	}
+	r.record()
+	if err := r.observe(ctx); err != nil {
+		return r.fail(ctx, nil, -1, err)
+	}
+	for i, s := range p.Steps {
+		select {
+		case <-opts.Stop:
+			return r.fail(ctx, nil, i-1, ErrInterrupted)
+		default:
+		}
+		if err := ctx.Err(); err != nil {
+			return opts.Prior, r.rec, &Error{Outcome: NeedsIntervention, Step: s.ID, Err: fmt.Errorf("stopped at once: %w; the journal is kept, run 'slipway plan' to see what to do", err)}
+		}
+		err := r.step(ctx, i, s)
+		if errors.Is(err, errPaused) {
+			return r.pause(s)
+		}
+		if err != nil {
+			return r.fail(ctx, s, i, err)
+		}
+	}
+	r.finishProber()
+	r.next.Release = p.Release
+	r.next.ConfigHash = p.ConfigHash
+	r.next.Secrets = p.Secrets
+	r.next.UpdatedAt = opts.Now().UTC()
+	r.rec.Result = "succeeded"
+	r.rec.Ended = opts.Now().UTC()
+	r.record()
+	return r.next, r.rec, nil
+}
+
+var errPaused = errors.New("paused at an approval gate")
+
+func (r *run) pause(s *plan.Step) (*state.State, *records.Record, error) {
+	r.finishProber()
+	r.rec.Result = "paused"
+	r.rec.Ended = r.opts.Now().UTC()
+	r.record()
+	return r.opts.Prior, r.rec, &Error{Outcome: Paused, Step: s.ID, Err: errPaused}
+}
+
+func (r *run) persist() error {
+	if r.opts.Journal == nil {
+		return nil
+	}
+	return r.opts.Journal.WriteJournal(r.journal)
+}
+
+func (r *run) record() {
+	if r.opts.Record != nil {
+		r.opts.Record(r.rec)
+	}
+}
+
+func (r *run) mark(i int, s *plan.Step, phase, detail string) error {
+	r.journal.Entries = append(r.journal.Entries, state.JournalEntry{Step: i, StepID: s.ID, Phase: phase, Time: r.opts.Now().UTC(), Detail: detail})
+	if err := r.persist(); err != nil {
+		return fmt.Errorf("write journal: %w", err)
+	}
+	return nil
+}
+
+// step runs one step between its journal entries.
+func (r *run) step(ctx context.Context, i int, s *plan.Step) error {
+	if err := r.mark(i, s, state.PhaseIntent, s.Detail); err != nil {
+		return err
+	}
+	r.hook.StepStarted(s)
+	sr := records.StepRecord{Index: i, ID: s.ID, Kind: s.Kind.String(), Target: s.Target, Detail: s.Detail, Started: r.opts.Now().UTC()}
+	err := r.do(ctx, s, &sr)
+	sr.Ended = r.opts.Now().UTC()
+	d := sr.Ended.Sub(sr.Started)
+	if err != nil && !errors.Is(err, errPaused) {
+		sr.Outcome, sr.Error = "failed", err.Error()
+		r.rec.Steps = append(r.rec.Steps, sr)
+		r.hook.StepFinished(s, d, err)
+		r.record()
+		if jerr := r.mark(i, s, state.PhaseFailed, err.Error()); jerr != nil {
+			return errors.Join(err, jerr)
+		}
+		return err
+	}
+	sr.Outcome = "ok"
+	if errors.Is(err, errPaused) {
+		sr.Outcome = "paused"
+	}
+	r.rec.Steps = append(r.rec.Steps, sr)
+	r.hook.StepFinished(s, d, nil)
+	r.record()
+	if err != nil {
+		return err
+	}
+	return r.mark(i, s, state.PhaseDone, "")
+}
+
+// fail undoes the steps done so far, newest first. failed is the step that
+// failed (its own compensation runs too: a half-done start leaves
+// containers), and last the index of the newest finished step.
+func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error) (*state.State, *records.Record, error) {
+	changed := false
+	var undo []*plan.Step
+	if failed != nil {
+		if failed.Compensation != nil {
+			undo = append(undo, failed)
+		}
+		changed = failed.Action != plan.NoOp
+		last--
+	}
+	for i := last; i >= 0; i-- {
+		s := r.p.Steps[i]
+		if s.Action != plan.NoOp {
+			changed = true
+		}
+		if s.Compensation != nil {
+			undo = append(undo, s)
+		}
+	}
+	e := &Error{Outcome: RolledBack, Err: cause}
+	if failed != nil {
+		e.Step = failed.ID
+	}
+	if !changed {
+		e.Outcome = Refused
+	}
+	for _, s := range undo {
+		c := s.Compensation
+		if c.ID == "" {
+			c.ID = s.ID + ".undo"
+		}
+		_ = r.mark(s.Index, s, state.PhaseCompensateIntent, c.Detail)
+		r.hook.CompensationStarted(c)
+		sr := records.StepRecord{Index: s.Index, ID: c.ID, Kind: c.Kind.String(), Target: c.Target, Detail: c.Detail, Started: r.opts.Now().UTC()}
+		// Compensations must run even when ctx was cancelled by a first
+		// interrupt; only a hard stop skips them.
+		err := r.do(context.WithoutCancel(ctx), c, &sr)
+		sr.Ended = r.opts.Now().UTC()
+		r.hook.CompensationFinished(c, sr.Ended.Sub(sr.Started), err)
+		if err != nil {
+			sr.Outcome, sr.Error = "failed", err.Error()
+			e.Undo = append(e.Undo, fmt.Errorf("%s: %w", c.ID, err))
+		} else {
+			sr.Outcome = "compensated"
+			_ = r.mark(s.Index, s, state.PhaseCompensated, "")
+		}
+		r.rec.Steps = append(r.rec.Steps, sr)
+		r.record()
+	}
+	r.finishProber()
+	if len(e.Undo) > 0 {
+		e.Outcome = NeedsIntervention
+	}
+	r.rec.Result = map[Outcome]string{Refused: "failed", RolledBack: "rolled_back", NeedsIntervention: "needs_intervention"}[e.Outcome]
+	r.rec.Error = e.Error()
+	r.rec.Ended = r.opts.Now().UTC()
+	r.record()
+	return r.opts.Prior, r.rec, e
+}
+
+func (r *run) finishProber() {
+	if r.opts.Prober != nil && r.rec.Prober == nil && r.proberStarted {
+		c := r.opts.Prober.Stop()
+		r.rec.Prober = &c
+	}
+}
+
+// observe learns the live containers, for the addresses of the old ones.
+func (r *run) observe(ctx context.Context) error {
+	if r.provs.Runtime == nil {
+		return nil
+	}
+	cs, err := r.provs.Runtime.Observe(ctx, r.p.Project, r.p.Env)
+	if err != nil {
+		return fmt.Errorf("observe containers: %w", err)
+	}
+	for _, c := range cs {
+		r.live[c.Name] = c
+	}
+	return nil
+}
+
+func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) error {
+	switch s.Kind {
+	case plan.KindStart:
+		return r.start(ctx, s)
+	case plan.KindHealth:
+		return r.health(ctx, s, sr)
+	case plan.KindTraffic:
+		return r.traffic(ctx, s)
+	case plan.KindStop:
+		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
+			return r.provs.Runtime.Stop(ctx, n, s.StopAfter)
+		})
+	case plan.KindRemove:
+		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
+			return r.provs.Runtime.Remove(ctx, n)
+		})
+	case plan.KindPause:
+		if s.Approve {
+			if r.opts.AutoApprove {
+				return nil
+			}
+			return errPaused
+		}
+		return r.wait(ctx, s, s.Pause)
+	case plan.KindCheck:
+		if r.opts.Checker == nil {
+			return fmt.Errorf("no checker is configured to run %s checks %s", s.Phase, strings.Join(s.Checks, ", "))
+		}
+		ev, err := r.opts.Checker.Run(ctx, s.Phase, s.Checks)
+		r.rec.Checks = append(r.rec.Checks, ev...)
+		return err
+	case plan.KindAnalyse:
+		return fmt.Errorf("analysis %q: no metric source is available in this version of slipway", s.Analysis)
+	}
+	return fmt.Errorf("step kind %s is not supported", s.Kind)
+}
+
+func (r *run) wait(ctx context.Context, s *plan.Step, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	r.hook.Progress(s, fmt.Sprintf("waiting %s", d))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-r.opts.Stop:
+		return ErrInterrupted
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// each runs fn for every name at once and joins the errors.
+func (r *run) each(ctx context.Context, names []string, fn func(ctx context.Context, name string) error) error {
+	if r.provs.Runtime == nil {
+		return errors.New("no container runtime is configured")
+	}
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, n := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(ctx, n)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (r *run) start(ctx context.Context, s *plan.Step) error {
+	if len(s.Containers) == 0 {
+		// The compensation of a stop: start the old containers again.
+		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
+			c, ok := r.live[n]
+			if !ok {
+				return fmt.Errorf("container %s is gone; it cannot be started again", n)
+			}
+			spec := providers.ContainerSpec{Name: n, Project: c.Project, Env: c.Env, Service: c.Service, Release: c.Release,
+				Color: c.Color, Index: c.Index, ConfigHash: c.ConfigHash, Image: c.Image, ImageID: c.ImageID}
+			got, err := r.provs.Runtime.Start(ctx, spec)
+			if err == nil {
+				r.setLive(got)
+			}
+			return err
+		})
+	}
+	var mu sync.Mutex
+	specs := map[string]providers.ContainerSpec{}
+	for _, c := range s.Containers {
+		specs[c.Name] = c
+	}
+	return r.each(ctx, names(s.Containers), func(ctx context.Context, n string) error {
+		got, err := r.provs.Runtime.Start(ctx, specs[n])
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		r.setLive(got)
+		return nil
+	})
+}
+
+func names(specs []providers.ContainerSpec) []string {
+	out := make([]string, len(specs))
+	for i, s := range specs {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// setLive remembers a started container and fills its id and address into
+// the next state.
+func (r *run) setLive(c providers.Container) {
+	r.live[c.Name] = c
+	for _, svc := range r.next.Services {
+		for i := range svc.Containers {
+			if svc.Containers[i].Name == c.Name {
+				svc.Containers[i].ID = c.ID
+				svc.Containers[i].HostAddr = c.HostAddr
+				svc.Containers[i].ImageID = c.ImageID
+			}
+		}
+	}
+}
+
+func (r *run) health(ctx context.Context, s *plan.Step, sr *records.StepRecord) error {
+	return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
+		c, ok := r.live[n]
+		if !ok {
+			return fmt.Errorf("container %s is not running", n)
+		}
+		err := r.provs.Runtime.WaitHealthy(ctx, c, *s.Health)
+		var he *providers.HealthError
+		if errors.As(err, &he) {
+			sr.Output = append(sr.Output, he.Logs...)
+			return fmt.Errorf("%w; its last log lines:\n    %s", err, strings.Join(tail(he.Logs, 20), "\n    "))
+		}
+		return err
+	})
+}
+
+func tail(lines []string, n int) []string {
+	if len(lines) > n {
+		return lines[len(lines)-n:]
+	}
+	return lines
+}
+
+func (r *run) traffic(ctx context.Context, s *plan.Step) error {
+	if r.provs.Router == nil {
+		return errors.New("no router is configured: add an nginx block")
+	}
+	t := s.Traffic
+	if t.Remove {
+		if err := r.provs.Router.Remove(ctx, t.Route.Project, t.Route.Env, t.Route.Service); err != nil {
+			return err
+		}
+		if svc := r.next.Services[t.Route.Service]; svc != nil {
+			svc.RouteFile, svc.RouteChecksum = "", ""
+		}
+		return nil
+	}
+	r.startProber(ctx)
+	spec := t.Route
+	var err error
+	if spec.Stable, err = r.addrs(ctx, t.Stable); err != nil {
+		return err
+	}
+	if spec.Candidate, err = r.addrs(ctx, t.Candidate); err != nil {
+		return err
+	}
+	spec.CandidateWeight = t.CandidateWeight
+	rf, err := r.provs.Router.Apply(ctx, spec)
+	if err != nil {
+		return err
+	}
+	r.routes[spec.Service] = rf
+	if svc := r.next.Services[spec.Service]; svc != nil {
+		svc.RouteFile, svc.RouteChecksum = rf.Path, rf.Actual
+		if len(t.Candidate) > 0 && t.CandidateWeight > 0 && t.CandidateWeight < 100 {
+			svc.Weights = map[string]int{"stable": 100 - t.CandidateWeight, "candidate": t.CandidateWeight}
+		} else {
+			svc.Weights = nil
+		}
+	}
+	return nil
+}
+
+// addrs resolves container names to published addresses.
+func (r *run) addrs(ctx context.Context, names []string) ([]string, error) {
+	var out []string
+	for _, n := range names {
+		c, ok := r.live[n]
+		if !ok || c.HostAddr == "" {
+			if err := r.observe(ctx); err != nil {
+				return nil, err
+			}
+			c, ok = r.live[n]
+		}
+		if !ok || c.HostAddr == "" {
+			return nil, fmt.Errorf("container %s has no published address (is it running?)", n)
+		}
+		out = append(out, c.HostAddr)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (r *run) startProber(ctx context.Context) {
+	if r.opts.Prober != nil && !r.proberStarted {
+		r.proberStarted = true
+		r.opts.Prober.Start(ctx)
+	}
+}

@@ -1,0 +1,150 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/planner/plan"
+	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/state"
+)
+
+// Rollback plans the return from prior to the services of target, a
+// snapshot of an earlier release. The fast path starts the target's kept
+// containers and switches traffic to them; otherwise its containers are
+// created again from the snapshot's image id (an id, so that a moved tag
+// cannot change what comes back). Rollback skips canary steps and analysis.
+func Rollback(ctx context.Context, opts Options, cfg *config.Config, prior, target *state.State, obs *providers.Observations) (*plan.Plan, hcl.Diagnostics) {
+	p := newPlan(opts, cfg, prior, obs, "rollback")
+	if p.Reason == "" {
+		p.Reason = fmt.Sprintf("rollback to release #%d", target.Release)
+	}
+	var diags hcl.Diagnostics
+	live := map[string]providers.Container{}
+	for _, c := range obs.Containers {
+		live[c.Name] = c
+	}
+	for _, name := range sortedKeys(target.Services) {
+		if err := ctx.Err(); err != nil {
+			return nil, diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Planning Interrupted", Detail: err.Error() + "."})
+		}
+		ts := target.Services[name]
+		svc := cfg.Service(name)
+		if svc == nil {
+			diags = diags.Append(&hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Service No Longer Configured",
+				Detail: fmt.Sprintf("Release #%d ran service %q, which the configuration no longer declares; declare it again to roll it back.", target.Release, name)})
+			continue
+		}
+		diags = append(diags, rollbackService(p, cfg, opts, svc, prior.Services[name], ts, live, obs)...)
+	}
+	for _, name := range sortedKeys(prior.Services) {
+		if _, ok := target.Services[name]; !ok {
+			planRemoval(p, cfg, prior.Services[name])
+		}
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	finish(p, cfg)
+	return p, diags
+}
+
+func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config.Service, cs, ts *state.Service, live map[string]providers.Container, obs *providers.Observations) hcl.Diagnostics {
+	res := &plan.Resource{Address: "service." + svc.Name, To: ts.Image, Strategy: "rollback"}
+	if cs != nil {
+		res.From = cs.Image
+	}
+	p.Resources = append(p.Resources, res)
+	sp := &svcPlan{p: p, res: res}
+	if cs != nil && cs.ImageID == ts.ImageID && cs.ConfigHash == ts.ConfigHash && sameNames(cs.Containers, ts.Containers) {
+		res.Unchanged = true
+		return nil
+	}
+	if !obs.ImageIDs[ts.ImageID] {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Image Of Target Release Is Gone",
+			Detail:  fmt.Sprintf("Release #%d of service %q ran image %s (%s), which is no longer in the Docker engine; nothing was changed. Load or build that image again, or roll back to another release.", ts.Release, svc.Name, ts.Image, short(ts.ImageID)),
+			Subject: svc.DeclRange.Ptr()}}
+	}
+	next := *ts
+	next.Containers = append([]state.Container(nil), ts.Containers...)
+	next.Weights = nil
+	p.Services[svc.Name] = &next
+
+	var tnames []string
+	var missing []providers.ContainerSpec
+	var stopped []string
+	specs := containerSpecs(cfg, opts.Env, svc, ts.Release, ts.Color, ts.ImageID, ts.ConfigHash)
+	for i, c := range ts.Containers {
+		tnames = append(tnames, c.Name)
+		lc, ok := live[c.Name]
+		switch {
+		case !ok || lc.ImageID != ts.ImageID:
+			s := specs[min(i, len(specs)-1)]
+			s.Name, s.Index, s.Color, s.Release = c.Name, c.Index, c.Color, c.Release
+			missing = append(missing, s)
+		case !lc.Running():
+			stopped = append(stopped, c.Name)
+		}
+	}
+	if len(stopped) > 0 {
+		sp.add(&plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(stopped, ", "),
+			Detail: fmt.Sprintf("start the kept %s of release #%d", plural(len(stopped), "container"), ts.Release), Names: stopped,
+			Compensation: &plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(stopped, ", "),
+				Detail: "stop them again", Names: stopped, StopAfter: svc.StopTimeout}})
+	}
+	if len(missing) > 0 {
+		start(sp, svc, missing, fmt.Sprintf(" of release #%d (recreated from %s)", ts.Release, short(ts.ImageID)))
+		if len(stopped) > 0 {
+			sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(stopped, ", "), Detail: healthDetail(svc), Names: stopped, Health: health(svc)})
+		}
+	} else {
+		sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(tnames, ", "), Detail: healthDetail(svc), Names: tnames, Health: health(svc)})
+	}
+	var cur []string
+	if cs != nil {
+		for _, c := range cs.Containers {
+			cur = append(cur, c.Name)
+		}
+	}
+	if svc.Route != nil {
+		rs := routeSpec(cfg, opts.Env, svc, p.Release, ts.Version, "")
+		step := &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
+			Detail:  fmt.Sprintf("switch all requests back to %s of release #%d in one step", labelled(ts.Version, ts.Color), ts.Release),
+			Traffic: traffic(tnames, nil, 0, rs)}
+		if cs != nil && len(cur) > 0 {
+			step.Compensation = &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
+				Detail: fmt.Sprintf("all traffic back to %s", cs.Version), Traffic: traffic(cur, nil, 0, routeSpec(cfg, opts.Env, svc, cs.Release, cs.Version, ""))}
+		}
+		sp.add(step)
+	}
+	next.Previous = nil
+	if cs != nil && len(cur) > 0 && !sameNames(cs.Containers, ts.Containers) {
+		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
+			Detail: fmt.Sprintf("%s of release #%d (%s) kept stopped", plural(len(cur), "container"), cs.Release, cs.Version), Names: cur, StopAfter: svc.StopTimeout})
+		next.Previous = &state.Previous{Release: cs.Release, Image: cs.Image, ImageID: cs.ImageID, Version: cs.Version, Color: cs.Color, Containers: cs.Containers, Kept: state.KeptStopped}
+		if pp := cs.Previous; pp != nil && !sameNames(pp.Containers, ts.Containers) && len(pp.Containers) > 0 {
+			var n []string
+			for _, c := range pp.Containers {
+				n = append(n, c.Name)
+			}
+			sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(n, ", "),
+				Detail: fmt.Sprintf("%s of release #%d (no longer kept)", plural(len(n), "container"), pp.Release), Names: n})
+		}
+	}
+	return nil
+}
+
+func sameNames(a, b []state.Container) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Name != b[i].Name {
+			return false
+		}
+	}
+	return true
+}
