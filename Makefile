@@ -1,0 +1,42 @@
+# slipway's build. `make` lists the targets.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/slipwayhq/slipway/cmd/slipway/cli.Version=$(VERSION)
+GO ?= go
+FUZZTIME ?= 60s
+STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
+
+.DEFAULT_GOAL := help
+.PHONY: help build test lint fmt fuzz bench reliability deps demo demo-clean
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/slipway
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/slipway ./cmd/slipway
+
+deps: ## install or check Docker, nginx and PostgreSQL for tests and demo
+	@./scripts/deps.sh
+
+test: deps ## run every test: unit, integration and end-to-end against real docker, nginx, postgres
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 14m ./...
+
+lint: ## gofmt, go vet and staticcheck
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt: run 'make fmt'"; exit 1)
+	$(GO) vet ./...
+	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
+	$(STATICCHECK) ./...
+
+fmt: ## format the Go sources
+	gofmt -w $$(git ls-files '*.go')
+
+fuzz: ## run each fuzz target for FUZZTIME (default 60s)
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./state/statefile
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./planner/planfile
+
+bench: deps ## run the benchmarks behind docs/benchmarks.md
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./bench/... ./planner/...
+
+reliability: deps ## long sweeps: crash points, soak
+	SLIPWAY_RELIABILITY=1 $(GO) test -count=1 -timeout 60m ./bench/...

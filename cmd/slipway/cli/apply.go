@@ -1,0 +1,261 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/slipwayhq/slipway/cmd/slipway/views"
+	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/planner/plan"
+	"github.com/slipwayhq/slipway/planner/planfile"
+	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/records"
+	"github.com/urfave/cli/v2"
+)
+
+func applyCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "perform a release: plan it (or take a saved plan), ask, then do it",
+		ArgsUsage: "[PLANFILE]",
+		Description: `Example:
+   slipway apply -var version=1.3.0
+   slipway apply -auto-approve release.plan`,
+		Flags: append(append(varFlags(), lockFlags()...),
+			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for 'yes', and pass approval gates"},
+			&cli.BoolFlag{Name: "json", Usage: "stream one JSON event per line"},
+			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
+			&cli.StringFlag{Name: "reason", Usage: "why this release is made (required by the hotfix strategy)"},
+		),
+		Action: func(c *cli.Context) error {
+			se := newSession(s, c)
+			if c.Args().Len() > 1 {
+				return fail(1, errors.New("apply takes at most one plan file"), "")
+			}
+			var p *plan.Plan
+			var done func()
+			var err error
+			if c.Args().Len() == 1 {
+				p, done, err = se.savedPlan(c.Context, c.Args().First())
+			} else {
+				p, done, err = se.makePlan(c.Context, "apply")
+			}
+			if err != nil {
+				return err
+			}
+			defer done()
+			if c.Args().Len() == 0 && !c.Bool("json") {
+				if err := se.render(p); err != nil {
+					return err
+				}
+			}
+			if !p.Changed() {
+				if p.Interrupted != nil {
+					_ = se.backend.ClearJournal()
+				}
+				return nil
+			}
+			if c.Args().Len() == 0 && !c.Bool("auto-approve") {
+				if !se.confirm("Do you want to perform this release? Only 'yes' will be accepted.") {
+					return fail(1, errors.New("apply cancelled: nothing was changed"), "")
+				}
+			}
+			return se.execute(c.Context, p)
+		},
+	}
+}
+
+// confirm asks a yes/no question on stdin.
+func (se *session) confirm(q string) bool {
+	fmt.Fprintf(se.s.out, "\n%s\n  Enter a value: ", q)
+	line, _ := bufio.NewReader(se.s.in).ReadString('\n')
+	fmt.Fprintln(se.s.out)
+	return strings.TrimSpace(line) == "yes"
+}
+
+// savedPlan loads a plan file and refuses it when the state or the live
+// world moved since it was made, or when a sensitive value changed.
+func (se *session) savedPlan(ctx context.Context, path string) (*plan.Plan, func(), error) {
+	saved, err := planfile.Load(path)
+	if err != nil {
+		return nil, nil, fail(1, err, "")
+	}
+	fresh, done, err := se.makePlan(ctx, "apply")
+	if err != nil {
+		return nil, nil, err
+	}
+	stale := func(why string) (*plan.Plan, func(), error) {
+		done()
+		return nil, nil, fail(1, fmt.Errorf("saved plan is stale: %s; nothing was changed", why), "make a new plan with 'slipway plan -out "+path+"'")
+	}
+	switch {
+	case saved.Project != fresh.Project || saved.Env != fresh.Env:
+		return stale(fmt.Sprintf("it was made for %s/%s, not %s/%s", saved.Project, saved.Env, fresh.Project, fresh.Env))
+	case saved.Lineage != fresh.Lineage:
+		return stale(fmt.Sprintf("it was made against state lineage %q, the state now has %q", saved.Lineage, fresh.Lineage))
+	case saved.Serial != fresh.Serial:
+		return stale(fmt.Sprintf("the state changed since it was made (serial %d, now %d)", saved.Serial, fresh.Serial))
+	case saved.Observed != fresh.Observed:
+		return stale("the live world (containers, nginx files or images) changed since it was made")
+	}
+	for id, h := range saved.Secrets {
+		if fresh.Secrets[id] != h {
+			return stale(fmt.Sprintf("the sensitive value %s is not the one the plan was made with", id))
+		}
+	}
+	for id := range fresh.Secrets {
+		if _, ok := saved.Secrets[id]; !ok {
+			return stale(fmt.Sprintf("the sensitive value %s is new since the plan was made", id))
+		}
+	}
+	planfile.Fill(saved, func(service, name string) string {
+		if svc := se.cfg.Service(service); svc != nil {
+			for _, e := range svc.Env {
+				if e.Name == name {
+					return e.Value
+				}
+			}
+		}
+		return ""
+	})
+	return saved, done, nil
+}
+
+// execute runs the executor and stores what it returns: the new state, a
+// snapshot and the record.
+func (se *session) execute(ctx context.Context, p *plan.Plan) error {
+	var hook executor.Hook
+	var jsonHook *views.JSONHook
+	var textHook *views.TextHook
+	if se.c.Bool("json") {
+		jsonHook = views.NewJSONHook(se.s.out, Version)
+		hook = jsonHook
+	} else {
+		textHook = views.NewTextHook(se.s.out, views.Options{Color: colorOK(se.s.out, se.c)})
+		hook = textHook
+	}
+	stop := make(chan struct{})
+	hard, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		n := 0
+		for range sigs {
+			n++
+			if n == 1 {
+				fmt.Fprintln(se.s.err, "slipway: interrupt: finishing the current step, then rolling back (interrupt again to stop at once)")
+				close(stop)
+			} else {
+				cancel()
+				return
+			}
+		}
+	}()
+	opID := uuid.NewString()
+	recDir := se.backend.RecordsDir()
+	var recPaths [2]string
+	commit := gitCommit(se.dir)
+	planJSON := planAsJSON(p)
+	opts := executor.Options{
+		Prior:       se.prior,
+		Journal:     se.backend,
+		OperationID: opID,
+		Who:         who(),
+		Stop:        stop,
+		AutoApprove: se.c.Bool("auto-approve"),
+		Prober:      newProber(p),
+		Record: func(r *records.Record) {
+			r.GitCommit = commit
+			r.Plan = planJSON
+			j, m, err := records.Write(recDir, r)
+			if err == nil {
+				recPaths = [2]string{j, m}
+			}
+		},
+	}
+	started := time.Now()
+	next, rec, err := executor.Apply(hard, p, se.prov, opts, hook)
+	var ee *executor.Error
+	if err != nil && !errors.As(err, &ee) {
+		ee = &executor.Error{Outcome: executor.NeedsIntervention, Err: err}
+	}
+	if ee != nil && ee.Outcome == executor.Paused {
+		se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
+		return fail(4, fmt.Errorf("release #%d paused at an approval gate (%s)", p.Release, ee.Step), "continue with 'slipway promote', or roll back with 'slipway abort'")
+	}
+	if ee == nil {
+		if err := se.store(next); err != nil {
+			return fail(3, err, "the release is live but its state was not saved; run 'slipway plan' to see the difference")
+		}
+	} else if ee.Outcome != executor.NeedsIntervention {
+		_ = se.backend.ClearJournal()
+	}
+	se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
+	if ee != nil {
+		hint := ""
+		switch ee.Outcome {
+		case executor.RolledBack:
+			hint = fmt.Sprintf("release #%d is still serving; the record is %s", p.PriorRelease, recPaths[1])
+		case executor.NeedsIntervention:
+			hint = "the journal is kept: run 'slipway plan' to see what is left and what to do"
+		}
+		return fail(ee.Outcome.ExitCode(), ee, hint)
+	}
+	return nil
+}
+
+func (se *session) summary(th *views.TextHook, jh *views.JSONHook, rec *records.Record, p *plan.Plan, started time.Time, recPath string) {
+	if rec == nil {
+		return
+	}
+	d := time.Since(started)
+	if jh != nil {
+		jh.Summary(rec.Result, p.Release, d, rec.Prober)
+		return
+	}
+	th.Summary(rec.Result, p.Release, d, rec.Prober)
+	if recPath != "" {
+		fmt.Fprintf(se.s.out, "Record: %s\n", recPath)
+	}
+}
+
+// store writes the new state, its snapshot, and clears the journal.
+func (se *session) store(next *state.State) error {
+	if err := se.backend.Write(next); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if _, err := se.backend.WriteSnapshot(next); err != nil {
+		return fmt.Errorf("write snapshot: %w", err)
+	}
+	if k := se.cfg.Project.Keep; k > 0 {
+		_ = se.backend.PruneSnapshots(k)
+	}
+	return se.backend.ClearJournal()
+}
+
+// planAsJSON is the plan as the record keeps it (no sensitive values).
+func planAsJSON(p *plan.Plan) json.RawMessage {
+	var buf bytes.Buffer
+	if err := views.PlanJSON(&buf, p); err != nil {
+		return nil
+	}
+	return json.RawMessage(bytes.TrimSpace(buf.Bytes()))
+}
+
+// newProber returns the prober that counts failed requests through nginx
+// while traffic moves, or nil when no step moves traffic.
+func newProber(p *plan.Plan) executor.Prober {
+	return nil
+}

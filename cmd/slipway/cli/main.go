@@ -1,0 +1,69 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+)
+
+// Version is slipway's version, set at build time with
+// -ldflags "-X github.com/slipwayhq/slipway/cmd/slipway/cli.Version=...".
+var Version = "dev"
+
+// exitError carries an exit code out of a command action.
+type exitError struct {
+	code int
+	err  error
+	hint string
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// fail returns an error that exits with code after printing err and hint.
+func fail(code int, err error, hint string) error {
+	return &exitError{code: code, err: err, hint: hint}
+}
+
+// exit returns an error that only sets the exit code; the command already
+// printed what it had to say.
+func exit(code int) error { return &exitError{code: code} }
+
+// Main runs slipway with args (args[0] is the program name) and returns the
+// process exit code.
+func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := newApp(stdin, stdout, stderr)
+	err := app.Run(args)
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			printError(stderr, ee.err, ee.hint)
+		}
+		return ee.code
+	}
+	printError(stderr, err, "")
+	return 1
+}
+
+func printError(w io.Writer, err error, hint string) {
+	msg := err.Error()
+	fmt.Fprintf(w, "slipway: error: %s\n", strings.ReplaceAll(msg, "\n", "\n  "))
+	if hint != "" {
+		fmt.Fprintf(w, "slipway: hint: %s\n", hint)
+	}
+}
+
+// environ is the process environment, read once.
+func environ() []string { return os.Environ() }

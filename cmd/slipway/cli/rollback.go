@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/slipwayhq/slipway/state"
+	"github.com/urfave/cli/v2"
+)
+
+func rollbackCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:      "rollback",
+		Usage:     "return to an earlier release: by number, by version, or the previous one",
+		ArgsUsage: "[RELEASE | VERSION]",
+		Description: `Example:
+   slipway rollback            # to the release before the current one
+   slipway rollback -dry-run 3 # show what returning to release #3 would do
+   slipway rollback -auto-approve -m "p95 over 5s" v1.2.3`,
+		Flags: append(append(varFlags(), lockFlags()...),
+			&cli.BoolFlag{Name: "dry-run", Usage: "show the rollback plan and change nothing"},
+			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for 'yes'"},
+			&cli.StringFlag{Name: "m", Usage: "why you roll back; kept in the record"},
+			&cli.BoolFlag{Name: "json", Usage: "print the plan and the progress as JSON"},
+			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
+		),
+		Action: func(c *cli.Context) error {
+			se := newSession(s, c)
+			se.target = c.Args().First()
+			p, done, err := se.makePlan(c.Context, "rollback")
+			if err != nil {
+				return err
+			}
+			defer done()
+			if !c.Bool("json") || c.Bool("dry-run") {
+				if err := se.render(p); err != nil {
+					return err
+				}
+			}
+			if c.Bool("dry-run") || !p.Changed() {
+				return nil
+			}
+			if !c.Bool("auto-approve") && !se.confirm("Do you want to roll back? Only 'yes' will be accepted.") {
+				return fail(1, errors.New("rollback cancelled: nothing was changed"), "")
+			}
+			return se.execute(c.Context, p)
+		},
+	}
+}
+
+// rollbackTarget resolves the rollback argument to a snapshot: a release
+// number, a version some service ran, or by default the release before
+// the current one.
+func (se *session) rollbackTarget(prior *state.State) (*state.State, error) {
+	if prior.Release == 0 {
+		return nil, fail(1, errors.New("nothing to roll back: no release has been applied yet"), "")
+	}
+	arg := se.target
+	releases, err := se.backend.Snapshots()
+	if err != nil {
+		return nil, fail(1, fmt.Errorf("list snapshots: %w", err), "")
+	}
+	if arg == "" {
+		for i := len(releases) - 1; i >= 0; i-- {
+			if releases[i] < prior.Release {
+				return se.snapshot(releases[i])
+			}
+		}
+		return nil, fail(1, fmt.Errorf("no release before #%d has a snapshot", prior.Release), "run 'slipway history' to list releases")
+	}
+	if n, err := strconv.Atoi(arg); err == nil {
+		return se.snapshot(n)
+	}
+	for i := len(releases) - 1; i >= 0; i-- {
+		st, err := se.backend.Snapshot(releases[i])
+		if err != nil {
+			continue
+		}
+		for _, svc := range st.Services {
+			if svc.Version == arg || svc.Image == arg {
+				return st, nil
+			}
+		}
+	}
+	return nil, fail(1, fmt.Errorf("no release ran version %q", arg), "run 'slipway history' to list releases and versions")
+}
+
+func (se *session) snapshot(n int) (*state.State, error) {
+	st, err := se.backend.Snapshot(n)
+	if err != nil {
+		return nil, fail(1, fmt.Errorf("read snapshot of release #%d: %w", n, err), "run 'slipway history' to list releases")
+	}
+	return st, nil
+}

@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/providers/docker"
+	"github.com/slipwayhq/slipway/providers/nginx"
+	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/local"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+// session is what a command works with: configuration, the state backend
+// and the providers, opened as the command needs them.
+type session struct {
+	s       *streams
+	c       *cli.Context
+	dir     string
+	env     string
+	cfg     *config.Config
+	backend *local.Backend
+	prov    providers.Set
+	prior   *state.State
+	target  string // rollback target argument
+}
+
+func newSession(s *streams, c *cli.Context) *session {
+	return &session{s: s, c: c, dir: c.String("chdir"), env: c.String("env")}
+}
+
+// loadConfig loads and validates the configuration, printing diagnostics.
+func (se *session) loadConfig() error {
+	opts := config.LoadOptions{Env: se.env, Environ: environ()}
+	if se.c.Command.HasName("plan") || se.c.Command.HasName("apply") || se.c.Command.HasName("validate") || se.c.Command.HasName("rollback") || se.c.Command.HasName("status") {
+		opts.VarFiles = multiValue(se.c, "var-file")
+		opts.Vars = multiValue(se.c, "var")
+	}
+	cfg, diags := config.Load(se.dir, opts)
+	se.cfg = cfg
+	if len(diags) > 0 {
+		se.printDiags(diags)
+	}
+	if diags.HasErrors() {
+		return exit(1)
+	}
+	return nil
+}
+
+func (se *session) printDiags(diags hcl.Diagnostics) {
+	var files map[string]*hcl.File
+	if se.cfg != nil {
+		files = se.cfg.Files
+	}
+	w := hcl.NewDiagnosticTextWriter(se.s.err, files, 100, colorOK(se.s.err, se.c))
+	_ = w.WriteDiagnostics(diags)
+}
+
+// colorOK reports whether to colour output: only on a TTY, never with
+// NO_COLOR or -no-color.
+func colorOK(w io.Writer, c *cli.Context) bool {
+	if os.Getenv("NO_COLOR") != "" || (c != nil && c.IsSet("no-color") && c.Bool("no-color")) {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// openBackend opens the state namespace of the configuration and env.
+func (se *session) openBackend() error {
+	dir := filepath.Join(se.dir, ".slipway")
+	if se.cfg != nil && se.cfg.Project != nil && se.cfg.Project.StatePath != "" {
+		dir = se.cfg.Project.StatePath
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(se.dir, dir)
+		}
+	}
+	b, err := local.Open(dir, se.env)
+	if err != nil {
+		return fail(1, fmt.Errorf("open state: %w", err), "")
+	}
+	se.backend = b
+	return nil
+}
+
+// lock takes the state lock for operation, printing the holder when it is
+// held.
+func (se *session) lock(ctx context.Context, operation string) (func(), error) {
+	unlock, err := se.backend.Lock(ctx, local.NewLockInfo(operation), lockTimeout(se.c))
+	var le *local.LockedError
+	if errors.As(err, &le) {
+		return nil, fail(1, fmt.Errorf("%s\n  ID:        %s\n  Operation: %s\n  Who:       %s\n  PID:       %d\n  Created:   %s",
+			"the state is locked by another slipway", le.Info.ID, le.Info.Operation, le.Info.Who, le.Info.PID, le.Info.Created.Format("2006-01-02 15:04:05 MST")),
+			fmt.Sprintf("wait for it with -lock-timeout=5m, or run 'slipway force-unlock %s' if no slipway is running", le.Info.ID))
+	}
+	if err != nil {
+		return nil, fail(1, fmt.Errorf("lock state: %w", err), "")
+	}
+	return func() { _ = unlock() }, nil
+}
+
+// providers builds the providers the configuration declares. The list is
+// explicit: docker is the runtime, nginx the router.
+func (se *session) providers() (providers.Set, func(), error) {
+	var set providers.Set
+	d, err := docker.New(se.cfg.Docker.Host)
+	if err != nil {
+		return set, nil, fail(1, fmt.Errorf("connect to docker: %w", err), "")
+	}
+	set.Runtime = d
+	if n := se.cfg.Nginx; n != nil {
+		r, err := nginx.New(nginx.Options{ConfigDir: se.rel(n.ConfigDir), AccessLog: se.rel(n.AccessLog), Binary: n.Binary, Prefix: se.rel(n.Prefix), Conf: se.rel(n.Conf)})
+		if err != nil {
+			d.Close()
+			return set, nil, fail(1, fmt.Errorf("nginx: %w", err), "")
+		}
+		set.Router = r
+	}
+	return set, func() { d.Close() }, nil
+}
+
+// rel resolves a path of the configuration against its directory.
+func (se *session) rel(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(se.dir, p)
+}
+
+// observe reads the live world for the planner.
+func (se *session) observe(ctx context.Context, set providers.Set) (*providers.Observations, error) {
+	obs := &providers.Observations{Images: map[string]string{}, ImageIDs: map[string]bool{}}
+	if set.Runtime != nil {
+		if p, ok := set.Runtime.(interface{ Ping(context.Context) error }); ok {
+			if err := p.Ping(ctx); err != nil {
+				return nil, fail(1, err, "start the Docker engine, or point docker { host } or DOCKER_HOST at it")
+			}
+		}
+		cs, err := set.Runtime.Observe(ctx, se.cfg.Project.Name, se.env)
+		if err != nil {
+			return nil, fail(1, fmt.Errorf("observe containers: %w", err), "")
+		}
+		obs.Containers = cs
+		for _, svc := range se.cfg.Services {
+			id, err := set.Runtime.ResolveImage(ctx, svc.Image)
+			if errors.Is(err, providers.ErrImageNotFound) {
+				continue
+			}
+			if err != nil {
+				return nil, fail(1, fmt.Errorf("inspect image %q: %w", svc.Image, err), "")
+			}
+			obs.Images[svc.Image] = id
+		}
+	}
+	if set.Router != nil {
+		rs, err := set.Router.Observe(ctx, se.cfg.Project.Name, se.env)
+		if err != nil {
+			return nil, fail(1, fmt.Errorf("observe nginx files: %w", err), "")
+		}
+		obs.Routes = rs
+	}
+	return obs, nil
+}
+
+// who names the person or job running slipway.
+func who() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return name + "@" + host
+}
+
+// gitCommit is the commit of the configuration directory, if it is in git.
+func gitCommit(dir string) string {
+	out, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/slipwayhq/slipway/cmd/slipway/cli"
+	"github.com/slipwayhq/slipway/internal/testenv"
+	"github.com/slipwayhq/slipway/providers/docker"
+	"github.com/slipwayhq/slipway/state/local"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"slipway": func() { os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		// slipway-holdlock holds the state lock of DIR until it is killed:
+		// a second slipway process for lock contention tests. Test binary
+		// only; never part of the shipped command.
+		"slipway-holdlock": holdLock,
+	})
+}
+
+func holdLock() {
+	args := os.Args[1:]
+	var hold time.Duration
+	if len(args) == 3 && args[0] == "-for" {
+		d, err := time.ParseDuration(args[1])
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		hold, args = d, args[2:]
+	}
+	if len(args) != 1 {
+		fmt.Fprintln(os.Stderr, "usage: slipway-holdlock [-for DURATION] STATEDIR")
+		os.Exit(2)
+	}
+	b, err := local.Open(args[0], "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if _, err := b.Lock(context.Background(), local.NewLockInfo("apply"), 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
+	if hold > 0 {
+		time.Sleep(hold)
+		os.Exit(0)
+	}
+	select {}
+}
+
+// traffic serialises the scripts that move real traffic: the machine has
+// two cores, and concurrent load would make their counts meaningless.
+var traffic sync.Mutex
+
+func TestScript(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "../../testdata/script",
+		RequireExplicitExec: true,
+		RequireUniqueNames:  true,
+		UpdateScripts:       os.Getenv("SLIPWAY_UPDATE_SCRIPTS") == "1",
+		Setup: func(e *testscript.Env) error {
+			project := "t" + randomHex(4)
+			e.Setenv("PROJECT", project)
+			e.Setenv("HOME", filepath.Join(e.WorkDir, "home"))
+			e.Setenv("REPO", root)
+			e.Setenv("NO_COLOR", "1")
+			e.Defer(func() { removeProject(project) })
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "docker":
+				return need("docker", dockerOK())
+			case "nginx":
+				return need("nginx", nginxOK())
+			case "postgres":
+				return need("postgres", postgresOK())
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"envsubst":   cmdEnvsubst,
+			"demoimage":  cmdDemoImage,
+			"nginx":      cmdNginx,
+			"httpget":    cmdHTTPGet,
+			"exclusive":  cmdExclusive,
+			"snapshot":   cmdSnapshot,
+			"normalize":  cmdNormalize,
+			"exitcode":   cmdExitCode,
+			"waitlocked": cmdWaitLocked,
+		},
+	})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// need turns a missing component into a skip, or under CI=true into a
+// failure: CI never skips silently.
+func need(what string, err error) (bool, error) {
+	if err == nil {
+		return true, nil
+	}
+	if os.Getenv("CI") == "true" {
+		return false, fmt.Errorf("%s is required under CI=true: %v", what, err)
+	}
+	return false, nil
+}
+
+var (
+	dockerOnce sync.Once
+	dockerErr  error
+)
+
+func dockerOK() error {
+	dockerOnce.Do(func() {
+		d, err := docker.New("")
+		if err != nil {
+			dockerErr = err
+			return
+		}
+		defer d.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		dockerErr = d.Ping(ctx)
+	})
+	return dockerErr
+}
+
+func nginxOK() error {
+	if _, err := exec.LookPath("nginx"); err == nil {
+		return nil
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return nil
+	}
+	return fmt.Errorf("nginx not found: apt-get install -y nginx-light")
+}
+
+func postgresOK() error {
+	_, err := os.Stat("/usr/lib/postgresql/15/bin/postgres")
+	return err
+}
+
+// removeProject removes every container a script's project left.
+func removeProject(project string) {
+	out, err := exec.Command("docker", "ps", "-aq", "--filter", "label=io.slipway.project="+project).Output()
+	if err != nil {
+		return
+	}
+	ids := strings.Fields(string(out))
+	if len(ids) > 0 {
+		_ = exec.Command("docker", append([]string{"rm", "-f"}, ids...)...).Run()
+	}
+}
+
+// envsubst FILE... replaces ${NAME} with the script's environment in place.
+func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: envsubst FILE...")
+	}
+	re := regexp.MustCompile(`\$\{([A-Z_][A-Z0-9_]*)\}`)
+	for _, f := range args {
+		src := ts.ReadFile(f)
+		out := re.ReplaceAllStringFunc(src, func(m string) string { return ts.Getenv(m[2 : len(m)-1]) })
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(out), 0o644))
+	}
+}
+
+// demoimage TAG [KEY=VALUE...] builds the demo app image FROM scratch.
+func cmdDemoImage(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: demoimage TAG [KEY=VALUE...]")
+	}
+	env := map[string]string{}
+	for _, kv := range args[1:] {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			ts.Fatalf("demoimage: %q is not KEY=VALUE", kv)
+		}
+		env[k] = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ts.Check(testenv.BuildDemoImage(ctx, ts.Getenv("REPO"), args[0], env))
+}
+
+var nginxes sync.Map // dir -> *testenv.Nginx
+
+// nginx start|stop runs a private nginx under $WORK/nginx and sets
+// NGINX_PREFIX, NGINX_CONF, NGINX_CONF_DIR, NGINX_ACCESS_LOG and
+// NGINX_PORT (a free port for a route to listen on).
+func cmdNginx(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: nginx start|stop")
+	}
+	dir := ts.MkAbs("nginx")
+	switch args[0] {
+	case "start":
+		n, err := testenv.StartNginx(dir)
+		ts.Check(err)
+		nginxes.Store(dir, n)
+		ts.Defer(func() { _ = n.Stop() })
+		port, err := testenv.FreePort()
+		ts.Check(err)
+		ts.Setenv("NGINX_PREFIX", n.Prefix)
+		ts.Setenv("NGINX_CONF", n.Conf)
+		ts.Setenv("NGINX_CONF_DIR", n.ConfDir)
+		ts.Setenv("NGINX_ACCESS_LOG", n.AccessLog)
+		ts.Setenv("NGINX_PORT", fmt.Sprint(port))
+	case "stop":
+		n, ok := nginxes.Load(dir)
+		if !ok {
+			ts.Fatalf("nginx stop: no nginx was started")
+		}
+		ts.Check(n.(*testenv.Nginx).Stop())
+	default:
+		ts.Fatalf("usage: nginx start|stop")
+	}
+}
+
+// httpget URL [REGEXP] fetches URL and writes the body to stdout; with
+// REGEXP the body must match it.
+func cmdHTTPGet(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: httpget URL [REGEXP]")
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(args[0])
+	if err != nil {
+		if neg {
+			return
+		}
+		ts.Fatalf("GET %s: %v", args[0], err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	ts.Stdout().Write(body)
+	ok := resp.StatusCode/100 == 2
+	if ok && len(args) == 2 {
+		ok = regexp.MustCompile(args[1]).Match(body)
+	}
+	if ok == neg {
+		ts.Fatalf("GET %s: status %d, body %q", args[0], resp.StatusCode, body)
+	}
+}
+
+// exclusive makes the rest of the script run alone among traffic scripts.
+func cmdExclusive(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: exclusive")
+	}
+	traffic.Lock()
+	ts.Defer(traffic.Unlock)
+}
+
+// snapshot NAME FILE... copies files aside so that a later `cmp` can prove
+// them byte-identical.
+func cmdSnapshot(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: snapshot NAME FILE...")
+	}
+	dir := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(dir, 0o755))
+	for _, f := range args[1:] {
+		b, err := os.ReadFile(ts.MkAbs(f))
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644))
+	}
+}
+
+var normalizers = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`sha256:[0-9a-f]{64}`), "sha256:<id>"},
+	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`), "<time>"},
+	{regexp.MustCompile(`"config_hash": "[0-9a-f]+"`), `"config_hash": "<hash>"`},
+	{regexp.MustCompile(`"observed": "[0-9a-f]*"`), `"observed": "<fingerprint>"`},
+	{regexp.MustCompile(`"config_hash_short": "[0-9a-f]+"`), `"config_hash_short": "<hash>"`},
+	{regexp.MustCompile(`"[0-9a-f]{64}"`), `"<hmac>"`},
+}
+
+// normalize FILE... replaces image ids, times and hashes with
+// placeholders so that golden files stay stable.
+func cmdNormalize(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: normalize FILE...")
+	}
+	for _, f := range args {
+		s := ts.ReadFile(f)
+		for _, n := range normalizers {
+			s = n.re.ReplaceAllString(s, n.with)
+		}
+		ts.Check(os.WriteFile(ts.MkAbs(f), []byte(s), 0o644))
+	}
+}
+
+// waitlocked DIR waits until another process holds the state lock in DIR.
+func cmdWaitLocked(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitlocked STATEDIR")
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		b, err := local.Open(ts.MkAbs(args[0]), "")
+		ts.Check(err)
+		unlock, err := b.Lock(context.Background(), local.NewLockInfo("test"), 0)
+		if err != nil {
+			return
+		}
+		ts.Check(unlock())
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("waitlocked: nobody took the lock in %s within 30s", args[0])
+}
+
+// exitcode N PROGRAM [ARGS...] runs a program like exec and requires its
+// exit status to be exactly N; its stdout and stderr are kept for the
+// following stdout and stderr checks.
+func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exitcode N PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			ts.Fatalf("exitcode: %v", err)
+		}
+		got = ee.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
