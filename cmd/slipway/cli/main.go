@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"strings"
-
 )
 
 // Version is slipway's version, set at build time with
