@@ -437,8 +437,9 @@ func TestIntegration(t *testing.T) {
 		if !errors.As(err, &he) || he.Reason != "exited with code 3" {
 			t.Fatalf("err = %v, want a HealthError: exited with code 3", err)
 		}
-		// Same stream as the lines before it, so it is the last line.
-		if len(he.Logs) == 0 || he.Logs[len(he.Logs)-1] != "exiting with 3" {
+		// The engine keeps order within a stream, not across stdout and
+		// stderr; the exit line follows every other stderr line.
+		if len(he.Logs) != HealthLogLines || !contains(he.Logs[HealthLogLines-2:], "exiting with 3") {
 			t.Fatalf("logs = %q", he.Logs)
 		}
 	})
