@@ -125,6 +125,13 @@ func containerSpecs(cfg *config.Config, env string, svc *config.Service, release
 	}
 	specs := make([]providers.ContainerSpec, svc.Replicas)
 	for i := range specs {
+		// slipway tells each container who it is, as Kamal and Nomad do.
+		own := []providers.EnvVar{
+			{Name: "SLIPWAY_SERVICE", Value: svc.Name},
+			{Name: "SLIPWAY_RELEASE", Value: fmt.Sprint(release)},
+			{Name: "SLIPWAY_COLOR", Value: color},
+		}
+		vars := append(append([]providers.EnvVar(nil), vars...), own...)
 		specs[i] = providers.ContainerSpec{
 			Name: ContainerName(cfg.Project.Name, env, svc.Name, release, i+1), Project: cfg.Project.Name, Env: env,
 			Service: svc.Name, Release: release, Color: color, Index: i + 1, ConfigHash: hash,
@@ -246,8 +253,6 @@ func retire(sp *svcPlan, svc *config.Service, ps *state.Service, old []string, n
 	default:
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.NoOp, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("%s%s kept running until the next release, for instant rollback", plural(len(old), "container"), label)})
-		sp.p.Steps = sp.p.Steps[:len(sp.p.Steps)-1]
-		sp.res.Steps = sp.res.Steps[:len(sp.res.Steps)-1]
 	}
 }
 

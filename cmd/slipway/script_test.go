@@ -295,6 +295,8 @@ func cmdSnapshot(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+var lineageRE = regexp.MustCompile(`lineage [0-9a-f]{8}\.\.\.`)
+
 var normalizers = []struct {
 	re   *regexp.Regexp
 	with string
@@ -315,6 +317,10 @@ func cmdNormalize(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	for _, f := range args {
 		s := ts.ReadFile(f)
+		if p := ts.Getenv("PROJECT"); p != "" {
+			s = strings.ReplaceAll(s, p, "${PROJECT}")
+		}
+		s = lineageRE.ReplaceAllString(s, "lineage <lineage>...")
 		for _, n := range normalizers {
 			s = n.re.ReplaceAllString(s, n.with)
 		}

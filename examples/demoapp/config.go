@@ -33,7 +33,7 @@ func configFromEnv(getenv func(string) string) (config, error) {
 	cfg := config{
 		Port:    valueOr(getenv("PORT"), "8080"),
 		Version: valueOr(getenv("VERSION"), "dev"),
-		Color:   valueOr(getenv("COLOR"), "none"),
+		Color:   valueOr(getenv("COLOR"), valueOr(getenv("SLIPWAY_COLOR"), "none")),
 	}
 	var errs []error
 	if p, err := strconv.Atoi(cfg.Port); err != nil || p < 1 || p > 65535 {
