@@ -60,6 +60,7 @@ func main() {
 	}
 	if c := os.Getenv("EXIT_CODE"); c != "" {
 		n, _ := strconv.Atoi(c)
+		fmt.Fprintln(os.Stderr, "key is", os.Getenv("SECRET_KEY"))
 		fmt.Fprintln(os.Stderr, "exiting with", n)
 		os.Exit(n)
 	}
@@ -589,6 +590,65 @@ func TestIntegration(t *testing.T) {
 		if !errors.Is(err, providers.ErrImageNotFound) || !strings.Contains(err.Error(), missing) {
 			t.Fatalf("start from a missing image: err = %v", err)
 		}
+	})
+
+	t.Run("one-off tasks", func(t *testing.T) {
+		t.Parallel()
+		ctx := ctxT(t, 2*time.Minute)
+		p := e.project(t)
+		spec := e.spec(t, p, e.plain, 1)
+		spec.Name = p + "-web-r1-migrate"
+		gone := func() {
+			t.Helper()
+			if _, err := e.d.cli.ContainerInspect(ctx, spec.Name); err == nil {
+				t.Fatalf("task container %s left behind", spec.Name)
+			}
+		}
+
+		// A leftover of an interrupted run is replaced.
+		if _, err := e.d.Start(ctx, spec); err != nil {
+			t.Fatal(err)
+		}
+		ok := spec
+		ok.Vars = []providers.EnvVar{{Name: "EXIT_CODE", Value: "0"}}
+		res, err := e.d.RunTask(ctx, ok)
+		if err != nil || res.ExitCode != 0 || !contains(res.Logs, "exiting with 0") {
+			t.Fatalf("task = %+v, %v", res, err)
+		}
+		gone()
+
+		secret := "tasksecret-" + randHex(t, 8)
+		bad := spec
+		bad.Vars = []providers.EnvVar{{Name: "EXIT_CODE", Value: "4"}, {Name: "SECRET_KEY", Value: secret, Sensitive: true}}
+		res, err = e.d.RunTask(ctx, bad)
+		if !errors.Is(err, ErrTaskFailed) || res.ExitCode != 4 {
+			t.Fatalf("failing task = %+v, %v; want ErrTaskFailed with code 4", res, err)
+		}
+		all := strings.Join(res.Logs, "\n")
+		if strings.Contains(all, secret) || !strings.Contains(all, "key is (sensitive)") {
+			t.Fatalf("task logs not masked:\n%s", all)
+		}
+		gone()
+
+		other := spec
+		other.ConfigHash = "other"
+		if _, err := e.d.Start(ctx, other); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.d.RunTask(ctx, spec); !errors.Is(err, ErrConflict) {
+			t.Fatalf("task over another container: err = %v, want ErrConflict", err)
+		}
+		if err := e.d.Remove(ctx, other.Name); err != nil {
+			t.Fatal(err)
+		}
+
+		// A task that never ends is killed and removed with its context.
+		short, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		if _, err := e.d.RunTask(short, spec); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("endless task: err = %v, want context.DeadlineExceeded", err)
+		}
+		gone()
 	})
 
 	t.Run("networks, extra hosts and limits", func(t *testing.T) {
