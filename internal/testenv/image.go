@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/client"
@@ -141,7 +142,7 @@ func RemoveImage(ctx context.Context, tag string) error {
 	}
 	defer cli.Close()
 	_, err = cli.ImageRemove(ctx, tag, image.RemoveOptions{Force: true, PruneChildren: true})
-	if err != nil && !client.IsErrNotFound(err) {
+	if err != nil && !cerrdefs.IsNotFound(err) {
 		return fmt.Errorf("remove image %q: %w", tag, err)
 	}
 	return nil

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 	"github.com/jackc/pgx/v5"
 )
@@ -162,7 +162,7 @@ func TestRemoveImageRemoves(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cli.Close()
-	if _, err := cli.ImageInspect(ctx, tag); !client.IsErrNotFound(err) {
+	if _, err := cli.ImageInspect(ctx, tag); !cerrdefs.IsNotFound(err) {
 		t.Errorf("after RemoveImage, inspect says %v; want not found", err)
 		_ = RemoveImage(ctx, tag)
 	}
@@ -220,9 +220,13 @@ func TestNginxStartReloadStop(t *testing.T) {
 			t.Fatalf("after reload to %q: %d %q %v", v, code, body, err)
 		}
 	}
-	if b, err := os.ReadFile(n.AccessLog); err != nil || strings.Count(string(b), "\n") != 2 {
-		t.Errorf("access log %q (%v), want two lines", b, err)
-	}
+	// nginx logs a request after answering it: wait for the lines.
+	eventually(t, 5*time.Second, func() error {
+		if b, err := os.ReadFile(n.AccessLog); err != nil || strings.Count(string(b), "\n") != 2 {
+			return fmt.Errorf("access log %q (%v), want two lines", b, err)
+		}
+		return nil
+	})
 
 	// A broken configuration is refused and the old one keeps serving.
 	writeServer(t, n, port, "return 200 \"three\"") // missing semicolon
