@@ -35,10 +35,15 @@ var ErrNoPostgres = errors.New("postgresql 15 not found: install it: apt-get ins
 // must authenticate with scram-sha-256 as the superuser User with Password.
 // Database is created empty for the caller.
 type Postgres struct {
-	Dir      string `json:"dir"`
-	Port     int    `json:"port"`
-	User     string `json:"user"`
+	// Dir holds data/, the unix socket, postgres.log; Stop removes it.
+	Dir string `json:"dir"`
+	// Port is the TCP port on 127.0.0.1.
+	Port int `json:"port"`
+	// User is the superuser, "slipway".
+	User string `json:"user"`
+	// Password is User's random password.
 	Password string `json:"password"`
+	// Database is the empty database made for the caller, "slipway".
 	Database string `json:"database"`
 }
 
