@@ -15,7 +15,8 @@
 //
 // Knobs, all from the environment:
 //
-//	VERSION, COLOR  reported by / (defaults "dev" and "none")
+//	VERSION, COLOR  reported by / (defaults "dev" and, for COLOR, SLIPWAY_COLOR
+//	                as slipway sets it, else "none")
 //	FAIL_RATE       fraction of requests to / answered with 500, from 0 to 1
 //	                (resolution 1e-6). Deterministic and spread evenly: with
 //	                0.07, any 100 consecutive requests hold exactly 7 failures.

@@ -32,6 +32,8 @@ func TestConfigFromEnv(t *testing.T) {
 			env:  []string{"PORT", "9000", "VERSION", "v2", "COLOR", "green", "FAIL_RATE", "0.07", "LATENCY_MS", "25", "FAIL_HEALTH", "true", "DEMO_LOG_ENV", "1"},
 			want: config{Port: "9000", Version: "v2", Color: "green", FailPPM: 70000, Latency: 25_000_000, FailHealth: true, LogEnv: true},
 		},
+		{name: "color from slipway", env: []string{"SLIPWAY_COLOR", "green"}, want: config{Port: "8080", Version: "dev", Color: "green"}},
+		{name: "COLOR wins over SLIPWAY_COLOR", env: []string{"SLIPWAY_COLOR", "green", "COLOR", "blue"}, want: config{Port: "8080", Version: "dev", Color: "blue"}},
 		{name: "rate one", env: []string{"FAIL_RATE", "1"}, want: config{Port: "8080", Version: "dev", Color: "none", FailPPM: ratePrecision}},
 		{name: "rate rounds to ppm", env: []string{"FAIL_RATE", "0.0000004"}, want: config{Port: "8080", Version: "dev", Color: "none"}},
 		{
