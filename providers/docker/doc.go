@@ -17,4 +17,9 @@
 // or by the image's own HEALTHCHECK. Nothing blocks beyond its context: every
 // engine call takes the caller's ctx, and WaitHealthy gives up at its
 // deadline.
+//
+// Sensitive values (providers.EnvVar.Sensitive, and any given with
+// WithSensitive) are replaced by "(sensitive)" in every log line and health
+// error. Beyond the interface, RunTask runs a one-off container from a
+// release's image, such as the migrations an application runs itself.
 package docker

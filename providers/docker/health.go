@@ -16,9 +16,13 @@ import (
 
 // Defaults for the zero fields of a providers.HealthSpec.
 const (
-	DefaultHealthInterval  = time.Second
-	DefaultHealthTimeout   = 2 * time.Second
-	DefaultHealthDeadline  = 60 * time.Second
+	// DefaultHealthInterval is the time between probes.
+	DefaultHealthInterval = time.Second
+	// DefaultHealthTimeout bounds one probe.
+	DefaultHealthTimeout = 2 * time.Second
+	// DefaultHealthDeadline bounds the whole wait.
+	DefaultHealthDeadline = 60 * time.Second
+	// DefaultHealthThreshold is the number of consecutive passing probes.
 	DefaultHealthThreshold = 1
 )
 
