@@ -65,7 +65,8 @@ type Variable struct {
 	Name string
 	// Type is the type constraint; cty.DynamicPseudoType for "any" or none.
 	Type cty.Type
-	// Default is the default value, cty.NilVal when there is none (required).
+	// Default is the default value, cty.NilVal when there is none (the
+	// variable is required); default = null gives a null Default.
 	Default cty.Value
 	// Description documents the variable.
 	Description string

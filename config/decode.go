@@ -118,6 +118,9 @@ func (d *decoder) decodeBody(hb hcl.Body, s *BlockSchema, rng hcl.Range) *body {
 			d.evalAttr(a)
 		}
 		if a.hasRaw && a.raw.IsNull() {
+			if as.Required {
+				d.errorf(a.subject(rng), "Missing Required Argument", "The argument %q is required, but its value is null.", as.Name)
+			}
 			a.hcl = nil // null means unset: fall back to the default
 		}
 		if a.hcl == nil && as.Default != "" && as.Type != "type" && as.Type != "expression" {

@@ -43,7 +43,9 @@ func (d *decoder) decodeVariable(blk *hcl.Block, s *BlockSchema) *varDecl {
 			v.Type = ty
 		}
 	}
-	if da := b.get("default"); da.ok {
+	if da := b.get("default"); da.hasRaw && da.raw.IsNull() {
+		v.Default = cty.NullVal(v.Type) // optional, null unless set
+	} else if da.ok {
 		def, err := convert.Convert(da.raw, v.Type)
 		if err != nil {
 			vd.badDefault = true
