@@ -28,6 +28,29 @@ func validate(cfg *Config, refs []analysisRef) hcl.Diagnostics {
 			})
 		}
 	}
+	for _, s := range cfg.Services {
+		if s.Canary != nil && s.Route == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Canary Without Route",
+				Detail:   fmt.Sprintf("The canary of service %q moves a share of requests through nginx, so the service needs a route block.", s.Name),
+				Subject:  s.Canary.DeclRange.Ptr(),
+			})
+		}
+	}
+	if cfg.Nginx == nil {
+		for _, s := range cfg.Services {
+			if s.Route != nil {
+				diags = append(diags, &hcl.Diagnostic{
+					Severity: hcl.DiagError,
+					Summary:  "Missing Nginx Block",
+					Detail:   fmt.Sprintf("Service %q has a route, but the configuration has no nginx block saying where slipway writes routes; add one (nginx {} uses config_dir /etc/nginx/conf.d).", s.Name),
+					Subject:  s.Route.DeclRange.Ptr(),
+				})
+				break
+			}
+		}
+	}
 	type routeKey struct {
 		listen             int
 		serverName, prefix string

@@ -252,6 +252,7 @@ service "web" {
   command = ["run", var.s]
   route { server_name = "${var.s}.example.com" }
 }
+nginx {}
 `})
 	_, diags := Load(dir, LoadOptions{Environ: []string{}})
 	var got []string
