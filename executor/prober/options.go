@@ -1,0 +1,146 @@
+package prober
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// ErrInvalidOptions is the cause of every error of Options.Validate.
+var ErrInvalidOptions = errors.New("invalid prober options")
+
+// Mode says what a client does when a request fails on a reused keep-alive
+// connection.
+type Mode int
+
+const (
+	// Strict never retries: every failed attempt counts as a failure.
+	Strict Mode = iota
+	// Retrying retries an idempotent GET once, on a new connection, when it
+	// failed on a reused connection before any byte of the response was
+	// read (a reset, a close, a broken pipe; not a timeout), as browsers do.
+	// The request counts once, and Counts.Retried counts the retry.
+	Retrying
+)
+
+// String returns "strict" or "retrying".
+func (m Mode) String() string {
+	switch m {
+	case Strict:
+		return "strict"
+	case Retrying:
+		return "retrying"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// ParseMode parses the String form of a Mode.
+func ParseMode(s string) (Mode, error) {
+	switch s {
+	case "strict":
+		return Strict, nil
+	case "retrying":
+		return Retrying, nil
+	}
+	return 0, fmt.Errorf("parse mode %q: %w: want strict or retrying", s, ErrInvalidOptions)
+}
+
+// Default values of Options.
+const (
+	DefaultWorkers = 4
+	DefaultTimeout = 5 * time.Second
+)
+
+// Options configure a Load or a Prober.
+type Options struct {
+	// URL is the plain http:// URL to GET, e.g. http://127.0.0.1:8081/.
+	URL string
+	// Host is the Host header; "" means the host of URL.
+	Host string
+	// Rate is the number of requests per second, in total over all
+	// workers; 0 means as fast as the workers can go. When a worker falls
+	// behind, up to maxLag of missed requests are caught up at once.
+	Rate int
+	// Workers is the number of concurrent keep-alive connections, each
+	// sending one request at a time (default DefaultWorkers).
+	Workers int
+	// Mode says whether a failed request on a reused connection is retried.
+	Mode Mode
+	// Timeout bounds each attempt: dial, write and the whole response
+	// (default DefaultTimeout).
+	Timeout time.Duration
+	// Expect, when set, replaces the default check that the status is
+	// 2xx: a response for which it returns false counts in Non2xx. body is
+	// the response body, cut at maxBody bytes.
+	Expect func(resp *http.Response, body []byte) bool
+}
+
+// Validate reports whether o can be used, with an error wrapping
+// ErrInvalidOptions when it cannot.
+func (o Options) Validate() error {
+	_, err := o.target()
+	return err
+}
+
+// target is what the client needs from o.
+type target struct {
+	addr string // host:port to dial
+	req  []byte // the request, written as is on every attempt
+}
+
+func (o Options) target() (target, error) {
+	bad := func(format string, args ...any) (target, error) {
+		return target{}, fmt.Errorf("%w: %s", ErrInvalidOptions, fmt.Sprintf(format, args...))
+	}
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return bad("parse url %q: %v", o.URL, err)
+	}
+	if u.Scheme != "http" {
+		return bad("url %q: only http:// is supported", o.URL)
+	}
+	if u.Hostname() == "" {
+		return bad("url %q has no host", o.URL)
+	}
+	if u.User != nil {
+		return bad("url %q: user information is not supported", o.URL)
+	}
+	switch {
+	case o.Rate < 0:
+		return bad("rate %d is negative", o.Rate)
+	case o.Workers < 0:
+		return bad("workers %d is negative", o.Workers)
+	case o.Timeout < 0:
+		return bad("timeout %s is negative", o.Timeout)
+	case o.Mode != Strict && o.Mode != Retrying:
+		return bad("unknown mode %d", int(o.Mode))
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+	}
+	host := o.Host
+	if host == "" {
+		host = u.Host
+	}
+	for _, r := range host {
+		if r < 0x21 || r == 0x7f {
+			return bad("host header %q has a control character or space", host)
+		}
+	}
+	req := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: slipway-prober\r\nAccept: */*\r\n\r\n", u.RequestURI(), host)
+	return target{addr: net.JoinHostPort(u.Hostname(), port), req: []byte(req)}, nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.Workers == 0 {
+		o.Workers = DefaultWorkers
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	return o
+}
