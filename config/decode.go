@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -205,7 +206,7 @@ func (d *decoder) convertAttr(a *attr, v cty.Value, rng hcl.Range) {
 		d.diags = append(d.diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError,
 			Summary:  "Incorrect Attribute Value Type",
-			Detail:   fmt.Sprintf("Inappropriate value for argument %q: %s; it must be a %s.", a.schema.Name, err, a.schema.Type),
+			Detail:   fmt.Sprintf("Inappropriate value for argument %q: %s; it must be a %s.", a.schema.Name, convErr(err), a.schema.Type),
 			Subject:  rng.Ptr(),
 		})
 		return
@@ -456,4 +457,27 @@ func quoteList(items []string) string {
 		return strings.Join(q, "")
 	}
 	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// convErr describes a cty conversion error, naming the element at fault
+// ("[0]: a number is required").
+func convErr(err error) string {
+	var pe cty.PathError
+	if !errors.As(err, &pe) || len(pe.Path) == 0 {
+		return err.Error()
+	}
+	var b strings.Builder
+	for _, step := range pe.Path {
+		switch s := step.(type) {
+		case cty.GetAttrStep:
+			b.WriteString("." + s.Name)
+		case cty.IndexStep:
+			if s.Key.Type() == cty.String {
+				fmt.Fprintf(&b, "[%q]", s.Key.AsString())
+			} else if s.Key.Type() == cty.Number {
+				b.WriteString("[" + s.Key.AsBigFloat().Text('f', -1) + "]")
+			}
+		}
+	}
+	return strings.TrimPrefix(b.String(), ".") + ": " + pe.Error()
 }

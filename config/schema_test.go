@@ -58,7 +58,9 @@ func TestReference(t *testing.T) {
 		}
 	}
 	walk("", Reference())
-	if Reference()[0] == Reference()[0] {
+	first, second := Reference(), Reference()
+	first[0].Attrs[0].Default = "changed"
+	if second[0].Attrs[0].Default == "changed" {
 		t.Error("Reference returns a shared table")
 	}
 }

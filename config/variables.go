@@ -50,7 +50,7 @@ func (d *decoder) decodeVariable(blk *hcl.Block, s *BlockSchema) *varDecl {
 		if err != nil {
 			vd.badDefault = true
 			d.errorf(da.subject(blk.DefRange), "Invalid Default Value",
-				"The default of variable %q does not match its type %s: %s.", v.Name, typeexpr.TypeString(v.Type), err)
+				"The default of variable %q does not match its type %s: %s.", v.Name, typeexpr.TypeString(v.Type), convErr(err))
 		} else {
 			v.Default = def
 		}
@@ -178,7 +178,7 @@ func (l *loader) parseRaw(v *Variable, raw, where string) (cty.Value, bool) {
 	}
 	cv, err := convert.Convert(val, v.Type)
 	if err != nil {
-		l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, err)
+		l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, convErr(err))
 		return cty.NilVal, false
 	}
 	return cv, true
@@ -220,7 +220,7 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 		cv, err := convert.Convert(val, v.Type)
 		if err != nil {
 			failed[name] = true
-			l.errorf(a.Expr.Range().Ptr(), "Invalid Value For Variable", "The value for variable %q is not a valid %s: %s.", name, typeexpr.TypeString(v.Type), err)
+			l.errorf(a.Expr.Range().Ptr(), "Invalid Value For Variable", "The value for variable %q is not a valid %s: %s.", name, typeexpr.TypeString(v.Type), convErr(err))
 			continue
 		}
 		values[name] = cv
