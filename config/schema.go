@@ -206,7 +206,7 @@ func Reference() []*BlockSchema {
 				{
 					Type: "hotfix", OneOf: "strategy", Doc: "Recreate in place with minimal verification; brief downtime is accepted.",
 					Attrs: []*AttrSchema{
-						{Name: "reason", Type: "string", Required: true, Doc: "Why; recorded in the release record."},
+						{Name: "reason", Type: "string", Doc: "Why; recorded in the release record. Required here or as -reason on the command line."},
 					},
 				},
 			},

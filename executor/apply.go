@@ -201,7 +201,10 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 	changed := false
 	var undo []*plan.Step
 	if failed != nil {
-		if failed.Compensation != nil {
+		// A failed traffic step changed nothing: the router restores the
+		// previous routing itself. Other steps may be half done (some
+		// containers started), so their own compensation runs too.
+		if failed.Compensation != nil && failed.Kind != plan.KindTraffic {
 			undo = append(undo, failed)
 		}
 		changed = failed.Action != plan.NoOp

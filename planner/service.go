@@ -54,7 +54,7 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 		res.Unchanged = true
 		return nil
 	}
-	if svc.Strategy == state.StrategyHotfix && opts.Reason == "" && (svc.Hotfix == nil || svc.Hotfix.Reason == "") {
+	if svc.Strategy == state.StrategyHotfix && ps != nil && opts.Reason == "" && (svc.Hotfix == nil || svc.Hotfix.Reason == "") {
 		return hcl.Diagnostics{{
 			Severity: hcl.DiagError,
 			Summary:  "Hotfix Needs A Reason",
@@ -65,7 +65,7 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 	if svc.Strategy == state.StrategyHotfix && p.Reason == "" {
 		if opts.Reason != "" {
 			p.Reason = opts.Reason
-		} else {
+		} else if svc.Hotfix != nil {
 			p.Reason = svc.Hotfix.Reason
 		}
 	}

@@ -55,7 +55,7 @@ func holdLock() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	if _, err := b.Lock(context.Background(), local.NewLockInfo("apply"), 0); err != nil {
+	if _, err := b.Lock(context.Background(), local.NewLockInfo("apply"), 30*time.Second); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
