@@ -282,7 +282,8 @@ type Rolling struct {
 
 // Hotfix is the hotfix strategy: recreate in place.
 type Hotfix struct {
-	// Reason is recorded in the release record; required.
+	// Reason is recorded in the release record; "" when it is given on the
+	// command line instead (-reason).
 	Reason string
 	// DeclRange is the block header's range.
 	DeclRange hcl.Range `json:"-"`

@@ -263,8 +263,8 @@ func topSchema(table []*BlockSchema) *hcl.BodySchema {
 	return (&BlockSchema{Blocks: table}).bodySchema()
 }
 
-// attr returns the attribute schema named name, or nil.
-func (b *BlockSchema) attr(name string) *AttrSchema {
+// Attr returns the attribute schema named name, or nil.
+func (b *BlockSchema) Attr(name string) *AttrSchema {
 	for _, a := range b.Attrs {
 		if a.Name == name {
 			return a

@@ -58,6 +58,9 @@ func TestReference(t *testing.T) {
 		}
 	}
 	walk("", Reference())
+	if a := Reference()[0].Attr("keep"); a == nil || a.Type != "number" {
+		t.Errorf("project.Attr(keep) = %+v", a)
+	}
 	first, second := Reference(), Reference()
 	first[0].Attrs[0].Default = "changed"
 	if second[0].Attrs[0].Default == "changed" {
