@@ -31,9 +31,9 @@ fmt: ## format the Go sources
 	gofmt -w $$(git ls-files '*.go')
 
 fuzz: ## run each fuzz target for FUZZTIME (default 60s)
-	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./config
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./state/statefile
-	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) ./planner/planfile
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./state/statefile
+	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./planner/planfile
 
 bench: deps ## run the benchmarks behind docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./bench/... ./planner/...
