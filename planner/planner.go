@@ -47,6 +47,7 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	cleanOrphans(p, prior, obs)
 	finish(p, cfg)
 	return p, diags
 }

@@ -48,6 +48,7 @@ func Rollback(ctx context.Context, opts Options, cfg *config.Config, prior, targ
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	cleanOrphans(p, prior, obs)
 	finish(p, cfg)
 	return p, diags
 }
@@ -60,7 +61,11 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 	p.Resources = append(p.Resources, res)
 	sp := &svcPlan{p: p, res: res}
 	if cs != nil && cs.ImageID == ts.ImageID && cs.ConfigHash == ts.ConfigHash && sameNames(cs.Containers, ts.Containers) {
-		res.Unchanged = true
+		// Rolling back to the release that runs (after an interrupted
+		// apply) repairs whatever that apply left changed.
+		if !repair(sp, cfg, opts, svc, cs, obs) {
+			res.Unchanged = true
+		}
 		return nil
 	}
 	if !obs.ImageIDs[ts.ImageID] {

@@ -142,7 +142,11 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 		hook = jsonHook
 	} else {
 		textHook = views.NewTextHook(se.s.out, views.Options{Color: colorOK(se.s.out, se.c)})
+		textHook.Mask(p)
 		hook = textHook
+	}
+	if jsonHook != nil {
+		jsonHook.Plan(p)
 	}
 	stop := make(chan struct{})
 	hard, cancel := context.WithCancel(ctx)

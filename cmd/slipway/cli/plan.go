@@ -118,7 +118,7 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 	var p *plan.Plan
 	var diags hcl.Diagnostics
 	if op == "rollback" {
-		target, err := se.rollbackTarget(prior)
+		target, err := se.rollbackTarget(prior, journal)
 		if err != nil {
 			done()
 			return nil, nil, err

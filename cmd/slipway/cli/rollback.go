@@ -51,12 +51,20 @@ func rollbackCommand(s *streams) *cli.Command {
 
 // rollbackTarget resolves the rollback argument to a snapshot: a release
 // number, a version some service ran, or by default the release before
-// the current one.
-func (se *session) rollbackTarget(prior *state.State) (*state.State, error) {
+// the current one (the current one itself after an interrupted apply).
+func (se *session) rollbackTarget(prior *state.State, journal *state.Journal) (*state.State, error) {
+	arg := se.target
+	if journal != nil && arg == "" {
+		// An apply was interrupted: rolling back returns to the release
+		// that was live before it.
+		if prior.Release == 0 {
+			return state.New(prior.Project, prior.Env), nil
+		}
+		return se.snapshot(prior.Release)
+	}
 	if prior.Release == 0 {
 		return nil, fail(1, errors.New("nothing to roll back: no release has been applied yet"), "")
 	}
-	arg := se.target
 	releases, err := se.backend.Snapshots()
 	if err != nil {
 		return nil, fail(1, fmt.Errorf("list snapshots: %w", err), "")
