@@ -110,6 +110,7 @@ func TestScript(t *testing.T) {
 			"snapshot":   cmdSnapshot,
 			"normalize":  cmdNormalize,
 			"exitcode":   cmdExitCode,
+			"waitfile":   cmdWaitFile,
 			"waitlocked": cmdWaitLocked,
 		},
 	})
@@ -368,4 +369,25 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
 	}
+}
+
+// waitfile FILE [REGEXP] waits up to a minute until FILE exists and, with
+// REGEXP, until its content matches.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: waitfile FILE [REGEXP]")
+	}
+	var re *regexp.Regexp
+	if len(args) == 2 {
+		re = regexp.MustCompile(args[1])
+	}
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		b, err := os.ReadFile(ts.MkAbs(args[0]))
+		if err == nil && (re == nil || re.Match(b)) {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ts.Fatalf("waitfile: %s did not appear (or match) within a minute", args[0])
 }
