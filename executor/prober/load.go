@@ -95,7 +95,7 @@ func (l *Load) work(ctx context.Context, c *client, mode Mode, p *pacer) {
 			retried = true
 			r = c.do(ctx)
 		}
-		if r.err != nil && ctx.Err() != nil {
+		if r.err != nil && ended(ctx) {
 			return // cut short by the end of the load: not the server's fault
 		}
 		l.mu.Lock()
@@ -105,6 +105,16 @@ func (l *Load) work(ctx context.Context, c *client, mode Mode, p *pacer) {
 			return
 		}
 	}
+}
+
+// ended reports whether ctx has ended or reached its deadline. A dial
+// bounded by the deadline of ctx can fail a moment before ctx.Err says so.
+func ended(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // sleepUntil waits until t or the end of ctx, and reports whether t came

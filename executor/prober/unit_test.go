@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -161,6 +162,34 @@ func TestResultRetryable(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.r.retryable(); got != tt.want {
 			t.Errorf("%s: retryable = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// lateContext has passed its deadline but does not say so yet, as a
+// context does for a moment before its timer fires.
+type lateContext struct{ context.Context }
+
+func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+func TestEnded(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	future, cancelFuture := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelFuture()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		want bool
+	}{
+		{"running", context.Background(), false},
+		{"deadline passed, not yet cancelled", lateContext{context.Background()}, true},
+		{"cancelled", cancelled, true},
+		{"deadline in an hour", future, false},
+	}
+	for _, tt := range tests {
+		if got := ended(tt.ctx); got != tt.want {
+			t.Errorf("%s: ended = %v, want %v", tt.name, got, tt.want)
 		}
 	}
 }

@@ -13,9 +13,10 @@ import (
 )
 
 func TestRun(t *testing.T) {
-	var n atomic.Int64
+	// The first request to a flaky path fails, then every fifth.
+	flaky := map[string]*atomic.Int64{"/flaky1": new(atomic.Int64), "/flaky2": new(atomic.Int64)}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/flaky" && n.Add(1)%5 == 0 {
+		if n := flaky[r.URL.Path]; n != nil && n.Add(1)%5 == 1 {
 			http.Error(w, "down", http.StatusServiceUnavailable)
 			return
 		}
@@ -33,9 +34,9 @@ func TestRun(t *testing.T) {
 		{"text", []string{"-url", srv.URL, "-duration", "100ms", "-workers", "2"}, 0,
 			`(?m)^requests [1-9]\d*  ok [1-9]\d*  non_2xx 0  transport_errors 0  retried 0  failures 0\n.*requests/s over .*\(strict, 2 workers, rate 0\)\nbody "blue" [1-9]\d*\n$`, `^$`, false},
 		{"json", []string{"-url", srv.URL, "-duration", "100ms", "-mode", "retrying", "-rate", "100", "-json"}, 0, `"mode": "retrying"`, `^$`, true},
-		{"failures", []string{"-url", srv.URL + "/flaky", "-duration", "100ms", "-workers", "1"}, 1,
+		{"failures", []string{"-url", srv.URL + "/flaky1", "-duration", "100ms", "-workers", "1"}, 1,
 			`(?m)^body "down" [1-9]`, `^slipway-load: error: [1-9]\d* of [1-9]\d* requests failed\n$`, false},
-		{"failures allowed", []string{"-url", srv.URL + "/flaky", "-duration", "100ms", "-workers", "1", "-allow-failures", "-json"}, 0, `"non_2xx": [1-9]`, `^$`, true},
+		{"failures allowed", []string{"-url", srv.URL + "/flaky2", "-duration", "100ms", "-workers", "1", "-allow-failures", "-json"}, 0, `"non_2xx": [1-9]`, `^$`, true},
 		{"no url", []string{"-duration", "1s"}, 2, `^$`, `-url is required`, false},
 		{"bad mode", []string{"-url", srv.URL, "-mode", "browser"}, 2, `^$`, `parse mode "browser"`, false},
 		{"https", []string{"-url", "https://127.0.0.1/"}, 2, `^$`, `only http://`, false},
