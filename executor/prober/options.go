@@ -62,7 +62,7 @@ type Options struct {
 	Host string
 	// Rate is the number of requests per second, in total over all
 	// workers; 0 means as fast as the workers can go. When a worker falls
-	// behind, up to maxLag of missed requests are caught up at once.
+	// behind, at most 100ms worth of missed requests are caught up at once.
 	Rate int
 	// Workers is the number of concurrent keep-alive connections, each
 	// sending one request at a time (default DefaultWorkers).
