@@ -339,7 +339,7 @@ func TestCanaryPauseWithoutAnalysis(t *testing.T) {
 // running containers, never to fewer than replicas - max_unavailable.
 func TestRolling(t *testing.T) {
 	tests := []struct {
-		name                   string
+		name                  string
 		from, to, batch, unav int
 	}{
 		{"one by one", 2, 2, 1, 0},
@@ -530,4 +530,3 @@ func TestServiceRemoved(t *testing.T) {
 		t.Errorf("next state of old = %v (present %v), want a nil entry", s, ok)
 	}
 }
-
