@@ -40,3 +40,9 @@ bench: deps ## run the benchmarks behind docs/benchmarks.md
 
 reliability: deps ## long sweeps: crash points, soak
 	SLIPWAY_RELIABILITY=1 $(GO) test -count=1 -timeout 60m ./bench/...
+
+demo: deps build ## release v1, then v2 blue-green under load, roll back, show status and history (state in ./demo)
+	GO="$(GO)" ./examples/demo/demo.sh run
+
+demo-clean: ## stop the demo's nginx, remove its containers, images and ./demo
+	GO="$(GO)" ./examples/demo/demo.sh clean
