@@ -448,7 +448,13 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 		}
 		return nil
 	}
-	r.startProber(ctx)
+	// The prober starts before a switch of a route that already serves,
+	// and after the first routing of a new one (before it nothing answers).
+	routed := false
+	if ps := r.opts.Prior.Services[t.Route.Service]; ps != nil && ps.RouteFile != "" {
+		routed = true
+		r.startProber(ctx)
+	}
 	spec := t.Route
 	var err error
 	if spec.Stable, err = r.addrs(ctx, t.Stable); err != nil {
@@ -461,6 +467,9 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 	rf, err := r.provs.Router.Apply(ctx, spec)
 	if err != nil {
 		return err
+	}
+	if !routed {
+		r.startProber(ctx)
 	}
 	r.routes[spec.Service] = rf
 	if svc := r.next.Services[spec.Service]; svc != nil {

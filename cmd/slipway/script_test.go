@@ -20,6 +20,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/slipwayhq/slipway/cmd/slipway/cli"
+	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/internal/testenv"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/state/local"
@@ -111,6 +112,7 @@ func TestScript(t *testing.T) {
 			"normalize":  cmdNormalize,
 			"exitcode":   cmdExitCode,
 			"waitfile":   cmdWaitFile,
+			"load":       cmdLoad,
 			"waitlocked": cmdWaitLocked,
 		},
 	})
@@ -390,4 +392,55 @@ func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	ts.Fatalf("waitfile: %s did not appear (or match) within a minute", args[0])
+}
+
+var loads sync.Map // script work dir + name -> *prober.Load
+
+// load start NAME strict|retrying URL [RATE] sends keep-alive GETs through
+// URL in the background; load stop NAME [-allow-failures] prints the
+// counts and fails when any request failed (with !, when none did).
+func cmdLoad(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: load start NAME strict|retrying URL [RATE] | load stop NAME")
+	}
+	key := ts.MkAbs(".") + "\x00" + args[1]
+	switch args[0] {
+	case "start":
+		if neg || len(args) < 4 || len(args) > 5 {
+			ts.Fatalf("usage: load start NAME strict|retrying URL [RATE]")
+		}
+		mode, err := prober.ParseMode(args[2])
+		ts.Check(err)
+		rate := 300
+		if len(args) == 5 {
+			rate, err = strconv.Atoi(args[4])
+			ts.Check(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		l := prober.Start(ctx, prober.Options{URL: args[3], Rate: rate, Workers: 4, Mode: mode})
+		loads.Store(key, l)
+		ts.Defer(func() { l.Stop(); cancel() })
+	case "stop":
+		v, ok := loads.LoadAndDelete(key)
+		if !ok {
+			ts.Fatalf("load stop: no load %q was started", args[1])
+		}
+		c := v.(*prober.Load).Stop()
+		fmt.Fprintf(ts.Stdout(), "%s: %d requests, %d ok, %d non-2xx, %d transport errors, %d retried\n",
+			args[1], c.Requests, c.OK, c.Non2xx, c.TransportErrors, c.Retried)
+		for _, e := range c.Errors {
+			fmt.Fprintf(ts.Stdout(), "  error: %s\n", e)
+		}
+		if c.Requests == 0 {
+			ts.Fatalf("load %s sent no request", args[1])
+		}
+		if len(args) == 3 && args[2] == "-allow-failures" {
+			return
+		}
+		if (c.Failures() > 0) != neg {
+			ts.Fatalf("load %s: %d of %d requests failed", args[1], c.Failures(), c.Requests)
+		}
+	default:
+		ts.Fatalf("usage: load start NAME ... | load stop NAME")
+	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/slipwayhq/slipway/cmd/slipway/views"
 	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
 	"github.com/slipwayhq/slipway/state"
@@ -259,7 +260,27 @@ func planAsJSON(p *plan.Plan) json.RawMessage {
 }
 
 // newProber returns the prober that counts failed requests through nginx
-// while traffic moves, or nil when no step moves traffic.
+// while traffic moves, or nil when no step moves traffic. It probes the
+// first routed service, as a browser would: keep-alive GETs, an idempotent
+// request retried once when a reused connection was closed under it.
 func newProber(p *plan.Plan) executor.Prober {
+	for _, s := range p.Steps {
+		t := s.Traffic
+		// The prober speaks plain HTTP; TLS routes are not probed.
+		if s.Kind != plan.KindTraffic || t == nil || t.Remove || t.Route.Listen == 0 || t.Route.TLSCert != "" {
+			continue
+		}
+		host := ""
+		if t.Route.ServerName != "_" {
+			host = t.Route.ServerName
+		}
+		return prober.New(prober.Options{
+			URL:     fmt.Sprintf("http://127.0.0.1:%d%s", t.Route.Listen, t.Route.Location),
+			Host:    host,
+			Rate:    50,
+			Workers: 2,
+			Mode:    prober.Retrying,
+		})
+	}
 	return nil
 }
