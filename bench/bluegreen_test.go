@@ -74,7 +74,8 @@ func benchTraffic(b *testing.B, w *world, block string) {
 // step's duration from the operation record. Goal: overhead under 1.5 s.
 // It also reports the whole apply, the health wait, the start and traffic
 // steps, and the time spent outside any step (process start, config,
-// observing the world, planning, lock, state and record writes).
+// observing the world, planning, lock, state and record writes), split
+// into the time before the record's start and after its end.
 func BenchmarkBlueGreenOverhead(b *testing.B) {
 	b.StopTimer()
 	w := newWorld(b)
@@ -84,6 +85,7 @@ func BenchmarkBlueGreenOverhead(b *testing.B) {
 		p.slipway(b, "apply", "-auto-approve")
 
 		b.StartTimer()
+		began := time.Now()
 		took := p.slipway(b, "apply", "-auto-approve", "-var", "version=v2")
 		b.StopTimer()
 
@@ -99,8 +101,10 @@ func BenchmarkBlueGreenOverhead(b *testing.B) {
 		for _, s := range r.Steps {
 			if !s.Started.IsZero() && !s.Ended.IsZero() {
 				stepped += s.Ended.Sub(s.Started)
+				b.Logf("step %-8s at +%5dms for %5dms %s", s.Kind, s.Started.Sub(began).Milliseconds(), s.Ended.Sub(s.Started).Milliseconds(), s.Outcome)
 			}
 		}
+		b.Logf("record from +%dms to +%dms; slipway exited at +%dms", r.Started.Sub(began).Milliseconds(), r.Ended.Sub(began).Milliseconds(), took.Milliseconds())
 		start, _ := stepTime(r, "start")
 		traffic, _ := stepTime(r, "traffic")
 		m.add("overhead-ms", ms(took-health))
@@ -109,6 +113,8 @@ func BenchmarkBlueGreenOverhead(b *testing.B) {
 		m.add("start-ms", ms(start))
 		m.add("traffic-ms", ms(traffic))
 		m.add("unstepped-ms", ms(took-stepped))
+		m.add("before-record-ms", ms(r.Started.Sub(began)))
+		m.add("after-record-ms", ms(began.Add(took).Sub(r.Ended)))
 		p.expect(b, "version=v2")
 		p.cleanup(b)
 	}
