@@ -1,0 +1,124 @@
+package planner_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/slipwayhq/slipway/planner"
+	"github.com/slipwayhq/slipway/state"
+)
+
+// TestRollback returns from release 2 to release 1 of a blue-green
+// service, whose old color was kept running, stopped or removed.
+func TestRollback(t *testing.T) {
+	const r1, r2 = "shop-web-r1-1 shop-web-r1-2", "shop-web-r2-1 shop-web-r2-2"
+	tests := []struct {
+		keep      string
+		wantSteps []string
+		wantComps []string
+	}{
+		{
+			keep:      "running",
+			wantSteps: []string{"health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
+			wantComps: []string{"", "traffic update [" + r2 + "]", ""},
+		},
+		{
+			keep:      "stopped",
+			wantSteps: []string{"start update " + r1, "health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
+			wantComps: []string{"stop update " + r1, "", "traffic update [" + r2 + "]", ""},
+		},
+		{
+			keep:      "removed",
+			wantSteps: []string{"start create " + r1, "health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
+			wantComps: []string{"remove delete " + r1, "", "traffic update [" + r2 + "]", ""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.keep, func(t *testing.T) {
+			src := serviceHCL(2, fmt.Sprintf("blue_green {\n    keep_previous = %q\n  }", tt.keep))
+			s1 := released(t, load(t, src))
+			cfg2 := load(t, src, "version=v2")
+			s2 := settle(mustPlan(t, testOpts(), cfg2, s1, world(s1)), s1)
+
+			p, diags := planner.Rollback(t.Context(), testOpts(), cfg2, s2, s1, world(s2))
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			diffLines(t, "steps", kinds(p), tt.wantSteps)
+			diffLines(t, "compensations", comps(p), tt.wantComps)
+			if p.Operation != "rollback" || p.Release != 3 || p.Reason != "rollback to release #1" {
+				t.Errorf("operation %q release %d reason %q", p.Operation, p.Release, p.Reason)
+			}
+			for _, s := range p.Steps {
+				for _, c := range s.Containers {
+					if c.ImageID != idV1 || c.Release != 1 || c.Color != state.ColorBlue {
+						t.Errorf("recreated %s from %s as release %d %s, want release 1's image id and color", c.Name, c.ImageID, c.Release, c.Color)
+					}
+				}
+				if s.Traffic != nil && s.Traffic.Route.StableVersion != "v1" {
+					t.Errorf("rollback routes to version %q", s.Traffic.Route.StableVersion)
+				}
+			}
+			svc := p.Services["web"]
+			if svc.ImageID != idV1 || svc.Color != state.ColorBlue || svc.Release != 1 {
+				t.Errorf("next state = %+v, want release 1", svc)
+			}
+			if svc.Previous == nil || svc.Previous.Release != 2 || svc.Previous.Kept != state.KeptStopped {
+				t.Errorf("previous = %+v, want release 2 kept stopped", svc.Previous)
+			}
+		})
+	}
+}
+
+func TestRollbackImageGone(t *testing.T) {
+	src := serviceHCL(1, `blue_green {
+    keep_previous = "removed"
+  }`)
+	s1 := released(t, load(t, src))
+	cfg2 := load(t, src, "version=v2")
+	s2 := settle(mustPlan(t, testOpts(), cfg2, s1, world(s1)), s1)
+	obs := world(s2)
+	obs.ImageIDs[idV1] = false
+	p, diags := planner.Rollback(t.Context(), testOpts(), cfg2, s2, s1, obs)
+	if p != nil || !hasDiag(diags, "Image Of Target Release Is Gone") {
+		t.Fatalf("plan = %v, diagnostics %v; want Image Of Target Release Is Gone", p, diags)
+	}
+}
+
+func TestRollbackToLiveRelease(t *testing.T) {
+	cfg := load(t, serviceHCL(2, ""))
+	s1 := released(t, cfg)
+	p, diags := planner.Rollback(t.Context(), testOpts(), cfg, s1, s1, world(s1))
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	if p.Changed() {
+		t.Errorf("rolling back to the settled live release plans %v", kinds(p))
+	}
+
+	// After an interrupted apply that left a container removed, the same
+	// rollback repairs it.
+	obs := world(s1)
+	obs.Containers = obs.Containers[1:]
+	p, diags = planner.Rollback(t.Context(), testOpts(), cfg, s1, s1, obs)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	diffLines(t, "steps", kinds(p), []string{
+		"start create shop-web-r1-1",
+		"health shop-web-r1-1",
+		"traffic update [shop-web-r1-1 shop-web-r1-2]",
+	})
+}
+
+func TestRollbackServiceNoLongerConfigured(t *testing.T) {
+	s1 := released(t, load(t, serviceHCL(1, "")))
+	s1.Services["gone"] = &state.Service{Name: "gone", Image: "demo:v1", ImageID: idV1, Release: 1}
+	cfg := load(t, serviceHCL(1, ""), "version=v2")
+	s2 := settle(mustPlan(t, testOpts(), cfg, s1, world(s1)), s1)
+	delete(s2.Services, "gone")
+	_, diags := planner.Rollback(t.Context(), testOpts(), cfg, s2, s1, world(s2))
+	if !hasDiag(diags, "Service No Longer Configured") {
+		t.Errorf("diagnostics = %v, want Service No Longer Configured", diags)
+	}
+}
