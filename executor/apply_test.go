@@ -1,0 +1,433 @@
+package executor_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/planner/plan"
+	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/records"
+)
+
+func TestApplySucceeds(t *testing.T) {
+	h := newHarness(t)
+	p := newPlan(checkStep("pre"), startStep(), healthStep(), switchStep(), stopOldStep(), checkStep("post"))
+	st, rec, err := h.apply(t.Context(), p)
+	if err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	diffLines(t, "events", h.w.events(), []string{
+		"journal open",
+		"observe",
+		"journal intent checks.pre",
+		"checks pre",
+		"journal done checks.pre",
+		"journal intent service.web.start.1",
+		"start " + cand,
+		"journal done service.web.start.1",
+		"journal intent service.web.health.2",
+		"health " + cand,
+		"journal done service.web.health.2",
+		"journal intent service.web.traffic.3",
+		"route web [" + nextIP + "]",
+		"journal done service.web.traffic.3",
+		"journal intent service.web.stop.4",
+		"stop " + old,
+		"journal done service.web.stop.4",
+		"journal intent checks.post",
+		"checks post",
+		"journal done checks.post",
+	})
+
+	if st.Release != 2 || st.ConfigHash != "cfg2" || st.Secrets["service.web.env.SECRET"] != "hmac" || st.Lineage != h.prior.Lineage {
+		t.Errorf("new state release %d hash %q secrets %v lineage %q", st.Release, st.ConfigHash, st.Secrets, st.Lineage)
+	}
+	web := st.Services["web"]
+	if web == nil || web.Release != 2 || web.ImageID != idV2 || len(web.Containers) != 1 {
+		t.Fatalf("new state of web = %+v", web)
+	}
+	if c := web.Containers[0]; c.Name != cand || c.ID != "id-"+cand || c.HostAddr != nextIP || c.ImageID != idV2 {
+		t.Errorf("new container = %+v, want the id and address Start returned", c)
+	}
+	if web.RouteFile != "conf.d/shop-web.conf" || web.RouteChecksum != "sum-1" || web.Weights != nil {
+		t.Errorf("route file %q checksum %q weights %v", web.RouteFile, web.RouteChecksum, web.Weights)
+	}
+	if web.Previous == nil || web.Previous.Release != 1 {
+		t.Errorf("previous = %+v", web.Previous)
+	}
+	// The prior state is left as it was.
+	if pw := h.prior.Services["web"]; pw.Release != 1 || pw.Containers[0].Name != old || h.prior.Release != 1 {
+		t.Errorf("Apply changed the prior state: %+v", pw)
+	}
+	// So is the plan's next state, which a saved plan may still hold.
+	if c := p.Services["web"].Containers[0]; c.ID != "" || c.HostAddr != "" {
+		t.Errorf("Apply wrote into the plan: %+v", c)
+	}
+
+	if rec.Result != "succeeded" || rec.Release != 2 || rec.PriorRelease != 1 || rec.Who != "tester@host" || rec.ID != "op-1" {
+		t.Errorf("record = %+v", rec)
+	}
+	if len(rec.Steps) != 6 {
+		t.Fatalf("record has %d steps, want 6", len(rec.Steps))
+	}
+	for i, s := range rec.Steps {
+		if s.Outcome != "ok" || s.Index != i || s.ID != p.Steps[i].ID {
+			t.Errorf("record step %d = %+v", i, s)
+		}
+	}
+	if len(rec.Checks) != 2 || rec.Checks[0].Phase != "pre" || rec.Checks[1].Phase != "post" {
+		t.Errorf("check evidence = %+v", rec.Checks)
+	}
+	if h.prober.starts != 1 || h.prober.stops != 1 || rec.Prober == nil || rec.Prober.Requests != 10 {
+		t.Errorf("prober started %d stopped %d times, counts %+v", h.prober.starts, h.prober.stops, rec.Prober)
+	}
+	checkResults(t, h, "succeeded")
+
+	var wantHook []string
+	for _, s := range p.Steps {
+		wantHook = append(wantHook, "started "+s.ID, "finished "+s.ID)
+	}
+	diffLines(t, "hook calls", h.hook.calls, wantHook)
+
+	// The journal holds one intent and one done per step, in order.
+	last := h.w.writes[len(h.w.writes)-1]
+	if len(last.Entries) != 2*len(p.Steps) || last.OperationID != "op-1" || last.Release != 2 || last.PriorRelease != 1 {
+		t.Errorf("journal = %+v", last)
+	}
+	if got := last.Finished(); len(got) != len(p.Steps) {
+		t.Errorf("journal says steps %v finished, want all %d", got, len(p.Steps))
+	}
+}
+
+// checkResults checks that the record was reported from the start
+// ("running", before any provider call) to its end (want).
+func checkResults(t *testing.T, h *harness, want string) {
+	t.Helper()
+	if !slices.Equal(h.firstRecord, []string{"journal open"}) {
+		t.Errorf("first record reported after %v, want right after the journal opens", h.firstRecord)
+	}
+	results := h.results
+	if len(results) < 2 || results[0] != "running" || results[len(results)-1] != want {
+		t.Errorf("record results reported = %v, want running first and %s last", results, want)
+		return
+	}
+	for _, r := range results[:len(results)-1] {
+		if r != "running" {
+			t.Errorf("record results reported = %v: %s before the end", results, r)
+		}
+	}
+}
+
+func TestApplyCanaryWeights(t *testing.T) {
+	h := newHarness(t)
+	h.opts.AutoApprove = true
+	p := newPlan(startStep(), healthStep(), canaryStep(25))
+	st, _, err := h.apply(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.w.events("journal", "observe"); got[len(got)-1] != "route web ["+oldIP+"] 25%["+nextIP+"]" {
+		t.Errorf("last call = %q, want the 25%% split between the old and new addresses", got[len(got)-1])
+	}
+	if w := st.Services["web"].Weights; w["stable"] != 75 || w["candidate"] != 25 {
+		t.Errorf("weights = %v, want stable 75, candidate 25", w)
+	}
+}
+
+// TestApplyFails covers the ways a release ends early: which provider
+// calls undo it, in which order, and the outcome and record it leaves.
+func TestApplyFails(t *testing.T) {
+	healthErr := &providers.HealthError{Container: cand, Reason: "deadline exceeded", Logs: []string{"panic: no database"}}
+	tests := []struct {
+		name        string
+		steps       func() []*plan.Step
+		fail        map[string]error
+		failCheck   string
+		wantOutcome executor.Outcome
+		wantCode    int
+		wantResult  string
+		wantStep    string
+		wantCalls   []string // provider calls (no journal, observe or checks lines)
+		wantHook    []string
+	}{
+		{
+			name:        "health",
+			steps:       func() []*plan.Step { return []*plan.Step{startStep(), healthStep(), switchStep()} },
+			fail:        map[string]error{"health " + cand: healthErr},
+			wantOutcome: executor.RolledBack, wantCode: 2, wantResult: "rolled_back", wantStep: "service.web.health.2",
+			wantCalls: []string{"start " + cand, "health " + cand, "remove " + cand},
+			wantHook: []string{"started service.web.start.1", "finished service.web.start.1",
+				"started service.web.health.2", "finished service.web.health.2 (failed)",
+				"compensating service.web.start.1.undo", "compensated service.web.start.1.undo"},
+		},
+		{
+			name: "post check",
+			steps: func() []*plan.Step {
+				return []*plan.Step{startStep(), healthStep(), switchStep(), stopOldStep(), checkStep("post")}
+			},
+			failCheck:   "post",
+			wantOutcome: executor.RolledBack, wantCode: 2, wantResult: "rolled_back", wantStep: "checks.post",
+			// Newest first: the old container started again, traffic
+			// back to it, then the new one removed.
+			wantCalls: []string{"start " + cand, "health " + cand, "route web [" + nextIP + "]", "stop " + old,
+				"start " + old, "route web [" + oldIP + "]", "remove " + cand},
+			wantHook: []string{"started service.web.start.1", "finished service.web.start.1",
+				"started service.web.health.2", "finished service.web.health.2",
+				"started service.web.traffic.3", "finished service.web.traffic.3",
+				"started service.web.stop.4", "finished service.web.stop.4",
+				"started checks.post", "finished checks.post (failed)",
+				"compensating service.web.stop.4.undo", "compensated service.web.stop.4.undo",
+				"compensating service.web.traffic.3.undo", "compensated service.web.traffic.3.undo",
+				"compensating service.web.start.1.undo", "compensated service.web.start.1.undo"},
+		},
+		{
+			name:        "pre check",
+			steps:       func() []*plan.Step { return []*plan.Step{checkStep("pre"), startStep(), healthStep(), switchStep()} },
+			failCheck:   "pre",
+			wantOutcome: executor.Refused, wantCode: 1, wantResult: "failed", wantStep: "checks.pre",
+			wantCalls: nil,
+			wantHook:  []string{"started checks.pre", "finished checks.pre (failed)"},
+		},
+		{
+			name:        "compensation",
+			steps:       func() []*plan.Step { return []*plan.Step{startStep(), healthStep(), switchStep()} },
+			fail:        map[string]error{"health " + cand: healthErr, "remove " + cand: errBoom},
+			wantOutcome: executor.NeedsIntervention, wantCode: 3, wantResult: "needs_intervention", wantStep: "service.web.health.2",
+			wantCalls: []string{"start " + cand, "health " + cand, "remove " + cand},
+			wantHook: []string{"started service.web.start.1", "finished service.web.start.1",
+				"started service.web.health.2", "finished service.web.health.2 (failed)",
+				"compensating service.web.start.1.undo", "compensated service.web.start.1.undo (failed)"},
+		},
+		{
+			// The router restored the previous routing itself: its own
+			// compensation must not run (it would switch a second time).
+			name:        "traffic",
+			steps:       func() []*plan.Step { return []*plan.Step{startStep(), healthStep(), switchStep()} },
+			fail:        map[string]error{"route web": errBoom},
+			wantOutcome: executor.RolledBack, wantCode: 2, wantResult: "rolled_back", wantStep: "service.web.traffic.3",
+			wantCalls: []string{"start " + cand, "health " + cand, "route web [" + nextIP + "]", "remove " + cand},
+			wantHook: []string{"started service.web.start.1", "finished service.web.start.1",
+				"started service.web.health.2", "finished service.web.health.2",
+				"started service.web.traffic.3", "finished service.web.traffic.3 (failed)",
+				"compensating service.web.start.1.undo", "compensated service.web.start.1.undo"},
+		},
+		{
+			// A half-done start is undone by its own compensation.
+			name:        "start",
+			steps:       func() []*plan.Step { return []*plan.Step{startStep(), healthStep(), switchStep()} },
+			fail:        map[string]error{"start " + cand: errBoom},
+			wantOutcome: executor.RolledBack, wantCode: 2, wantResult: "rolled_back", wantStep: "service.web.start.1",
+			wantCalls: []string{"start " + cand, "remove " + cand},
+			wantHook: []string{"started service.web.start.1", "finished service.web.start.1 (failed)",
+				"compensating service.web.start.1.undo", "compensated service.web.start.1.undo"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.w.fail = tt.fail
+			if tt.failCheck != "" {
+				h.checker.fail[tt.failCheck] = errBoom
+			}
+			p := newPlan(tt.steps()...)
+			st, rec, err := h.apply(t.Context(), p)
+			if err == nil {
+				t.Fatal("Apply succeeded")
+			}
+			if err.Outcome != tt.wantOutcome || err.Outcome.ExitCode() != tt.wantCode || err.Step != tt.wantStep {
+				t.Errorf("outcome %s (exit %d) at step %q, want %s (exit %d) at %q: %v",
+					err.Outcome, err.Outcome.ExitCode(), err.Step, tt.wantOutcome, tt.wantCode, tt.wantStep, err)
+			}
+			if st != h.prior {
+				t.Errorf("Apply returned a new state after a failure, want the prior one")
+			}
+			diffLines(t, "provider calls", h.w.events("journal", "observe", "checks"), tt.wantCalls)
+			diffLines(t, "hook calls", h.hook.calls, tt.wantHook)
+			if rec.Result != tt.wantResult || rec.Error != err.Error() {
+				t.Errorf("record result %q error %q, want %q and %q", rec.Result, rec.Error, tt.wantResult, err.Error())
+			}
+			checkResults(t, h, tt.wantResult)
+			if tt.wantOutcome == executor.NeedsIntervention && len(err.Undo) != 1 {
+				t.Errorf("undo errors = %v, want one", err.Undo)
+			}
+			if tt.name == "health" {
+				var he *providers.HealthError
+				if !errors.As(err, &he) || he.Container != cand {
+					t.Errorf("error %v does not carry the health error", err)
+				}
+				if i := slices.IndexFunc(rec.Steps, func(s records.StepRecord) bool { return s.ID == "service.web.health.2" }); i < 0 ||
+					!slices.Contains(rec.Steps[i].Output, "panic: no database") || rec.Steps[i].Outcome != "failed" {
+					t.Errorf("record of the health step does not keep the container's logs: %+v", rec.Steps)
+				}
+			}
+			// Each compensation that worked is journaled as done.
+			j := h.w.writes[len(h.w.writes)-1]
+			for _, s := range p.Steps {
+				if s.Compensation == nil || !slices.Contains(tt.wantHook, "compensated "+s.ID+".undo") {
+					continue
+				}
+				if got := j.LastPhase(s.Index); got != state.PhaseCompensated {
+					t.Errorf("journal of step %s ends in %q, want compensated", s.ID, got)
+				}
+			}
+			if rec.Prober != nil && h.prober.stops != 1 {
+				t.Errorf("prober stopped %d times", h.prober.stops)
+			}
+		})
+	}
+}
+
+func TestApplyApprovalGate(t *testing.T) {
+	steps := func() []*plan.Step {
+		return []*plan.Step{startStep(), healthStep(), canaryStep(50), gateStep(), switchStep()}
+	}
+	t.Run("paused", func(t *testing.T) {
+		h := newHarness(t)
+		st, rec, err := h.apply(t.Context(), newPlan(steps()...))
+		if err == nil || err.Outcome != executor.Paused || err.Outcome.ExitCode() != 4 || err.Step != "service.web.pause.gate" {
+			t.Fatalf("Apply = %v, want paused at the gate (exit 4)", err)
+		}
+		if st != h.prior || rec.Result != "paused" {
+			t.Errorf("state is prior: %v, record result %q", st == h.prior, rec.Result)
+		}
+		diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{
+			"start " + cand, "health " + cand, "route web [" + oldIP + "] 50%[" + nextIP + "]",
+		})
+		checkResults(t, h, "paused")
+		// The journal keeps the gate in flight and everything before it
+		// done, for promote or abort to pick up.
+		j := h.w.writes[len(h.w.writes)-1]
+		if got := j.Finished(); !slices.Equal(got, []int{0, 1, 2}) {
+			t.Errorf("journal finished steps %v, want [0 1 2]", got)
+		}
+		if got := j.LastPhase(3); got != state.PhaseIntent {
+			t.Errorf("journal of the gate ends in %q, want intent", got)
+		}
+	})
+	t.Run("auto-approve", func(t *testing.T) {
+		h := newHarness(t)
+		h.opts.AutoApprove = true
+		st, rec, err := h.apply(t.Context(), newPlan(steps()...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Release != 2 || rec.Result != "succeeded" || st.Services["web"].Weights != nil {
+			t.Errorf("state release %d weights %v, record %q", st.Release, st.Services["web"].Weights, rec.Result)
+		}
+		if got := h.w.events("journal", "observe"); got[len(got)-1] != "route web ["+nextIP+"]" {
+			t.Errorf("last call = %q, want the switch after the gate", got[len(got)-1])
+		}
+	})
+}
+
+// TestApplyGracefulStop closes Options.Stop while a step runs: that step
+// ends, nothing after it runs, and the finished steps are undone.
+func TestApplyGracefulStop(t *testing.T) {
+	t.Run("during a pause", func(t *testing.T) {
+		h := newHarness(t)
+		stop := make(chan struct{})
+		h.opts.Stop = stop
+		h.hook.progress = func(s *plan.Step, msg string) {
+			if s.Kind == plan.KindPause {
+				close(stop)
+			}
+		}
+		// An hour's pause: the test only ends if the stop ends it.
+		_, rec, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), switchStep(), pauseStep(1<<62), checkStep("post")))
+		if err == nil || err.Outcome != executor.RolledBack || !errors.Is(err, executor.ErrInterrupted) {
+			t.Fatalf("Apply = %v, want rolled back after an interrupt", err)
+		}
+		diffLines(t, "provider calls", h.w.events("journal", "observe", "checks"), []string{
+			"start " + cand, "health " + cand, "route web [" + nextIP + "]",
+			"route web [" + oldIP + "]", "remove " + cand,
+		})
+		if rec.Result != "rolled_back" {
+			t.Errorf("record result %q", rec.Result)
+		}
+	})
+	t.Run("between steps", func(t *testing.T) {
+		h := newHarness(t)
+		stop := make(chan struct{})
+		h.opts.Stop = stop
+		h.hook.finished = func(s *plan.Step) {
+			if s.Kind == plan.KindStart {
+				close(stop)
+			}
+		}
+		_, _, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), switchStep()))
+		if err == nil || err.Outcome != executor.RolledBack || !errors.Is(err, executor.ErrInterrupted) {
+			t.Fatalf("Apply = %v, want rolled back after an interrupt", err)
+		}
+		diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{"start " + cand, "remove " + cand})
+		diffLines(t, "hook calls", h.hook.calls, []string{"started service.web.start.1", "finished service.web.start.1",
+			"compensating service.web.start.1.undo", "compensated service.web.start.1.undo"})
+	})
+}
+
+// TestApplyHardStop cancels ctx: the executor stops at once and keeps the
+// journal for the next plan, undoing nothing.
+func TestApplyHardStop(t *testing.T) {
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	h.hook.finished = func(s *plan.Step) { cancel() }
+	_, _, err := h.apply(ctx, newPlan(startStep(), healthStep(), switchStep()))
+	if err == nil || err.Outcome != executor.NeedsIntervention || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Apply = %v, want needs intervention after a hard stop", err)
+	}
+	diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{"start " + cand})
+	if got := h.w.writes[len(h.w.writes)-1].Finished(); !slices.Equal(got, []int{0}) {
+		t.Errorf("journal finished steps %v, want [0]", got)
+	}
+}
+
+func TestApplyJournalUnwritable(t *testing.T) {
+	h := newHarness(t)
+	h.w.fail["journal open"] = errBoom
+	st, _, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), switchStep()))
+	if err == nil || err.Outcome != executor.Refused || !errors.Is(err, errBoom) || st != h.prior {
+		t.Fatalf("Apply = %v, want refused", err)
+	}
+	if got := h.w.events("journal"); len(got) != 0 {
+		t.Errorf("provider calls without a journal: %v", got)
+	}
+}
+
+// TestApplyIntentUnwritable fails the journal write before a step: the
+// step's action never runs, and the steps before it are undone.
+func TestApplyIntentUnwritable(t *testing.T) {
+	h := newHarness(t)
+	p := newPlan(startStep(), healthStep(), switchStep())
+	calls := 0
+	j := h.opts.Journal
+	h.opts.Journal = journalFunc(func(jn *state.Journal) error {
+		if n := len(jn.Entries); n > 0 && jn.Entries[n-1].Phase == state.PhaseIntent && jn.Entries[n-1].StepID == "service.web.traffic.3" {
+			calls++
+			return errBoom
+		}
+		return j.WriteJournal(jn)
+	})
+	_, _, err := h.apply(t.Context(), p)
+	if err == nil || err.Outcome != executor.RolledBack || calls != 1 {
+		t.Fatalf("Apply = %v, want rolled back", err)
+	}
+	diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{"start " + cand, "health " + cand, "remove " + cand})
+}
+
+type journalFunc func(*state.Journal) error
+
+func (f journalFunc) WriteJournal(j *state.Journal) error { return f(j) }
+func (f journalFunc) ClearJournal() error                 { return nil }
+
+func TestOutcomeExitCodes(t *testing.T) {
+	want := map[executor.Outcome]int{executor.Succeeded: 0, executor.Refused: 1, executor.RolledBack: 2, executor.NeedsIntervention: 3, executor.Paused: 4}
+	for o, code := range want {
+		if o.ExitCode() != code {
+			t.Errorf("%s exits %d, want %d", o, o.ExitCode(), code)
+		}
+	}
+}
