@@ -415,8 +415,8 @@ type harness struct {
 	results []string // rec.Result at each Record call
 	// firstRecord are the events before the first Record call.
 	firstRecord []string
-	checker *fakeChecker
-	prober  *fakeProber
+	checker     *fakeChecker
+	prober      *fakeProber
 }
 
 func newHarness(t *testing.T) *harness {
