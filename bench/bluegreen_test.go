@@ -1,9 +1,11 @@
 package bench
 
 import (
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/state/records"
 )
 
@@ -49,7 +51,8 @@ func benchTraffic(b *testing.B, w *world, block string) {
 		m.addLoad("apply-strict", strict, ran)
 		m.addLoad("apply-retrying", retrying, ran)
 		m.add("apply-total-req/s", float64(strict.Requests+retrying.Requests)/ran.Seconds())
-		b.Logf("apply: strict %+v; retrying %+v; over %s", strict, retrying, ran.Round(time.Millisecond))
+		logf(b, "apply: strict %+v; retrying %+v; over %s", strict, retrying, ran.Round(time.Millisecond))
+		spanned(b, "apply", strict, "version=v1", "version=v2")
 		p.expect(b, "version=v2")
 
 		b.StartTimer()
@@ -61,7 +64,8 @@ func benchTraffic(b *testing.B, w *world, block string) {
 		m.addLoad("rollback-strict", strict, ran)
 		m.addLoad("rollback-retrying", retrying, ran)
 		m.add("rollback-total-req/s", float64(strict.Requests+retrying.Requests)/ran.Seconds())
-		b.Logf("rollback: strict %+v; retrying %+v; over %s", strict, retrying, ran.Round(time.Millisecond))
+		logf(b, "rollback: strict %+v; retrying %+v; over %s", strict, retrying, ran.Round(time.Millisecond))
+		spanned(b, "rollback", strict, "version=v2", "version=v1")
 		p.expect(b, "version=v1")
 		p.cleanup(b)
 	}
@@ -101,10 +105,10 @@ func BenchmarkBlueGreenOverhead(b *testing.B) {
 		for _, s := range r.Steps {
 			if !s.Started.IsZero() && !s.Ended.IsZero() {
 				stepped += s.Ended.Sub(s.Started)
-				b.Logf("step %-8s at +%5dms for %5dms %s", s.Kind, s.Started.Sub(began).Milliseconds(), s.Ended.Sub(s.Started).Milliseconds(), s.Outcome)
+				logf(b, "step %-8s at +%5dms for %5dms %s", s.Kind, s.Started.Sub(began).Milliseconds(), s.Ended.Sub(s.Started).Milliseconds(), s.Outcome)
 			}
 		}
-		b.Logf("record from +%dms to +%dms; slipway exited at +%dms", r.Started.Sub(began).Milliseconds(), r.Ended.Sub(began).Milliseconds(), took.Milliseconds())
+		logf(b, "record from +%dms to +%dms; slipway exited at +%dms", r.Started.Sub(began).Milliseconds(), r.Ended.Sub(began).Milliseconds(), took.Milliseconds())
 		start, _ := stepTime(r, "start")
 		traffic, _ := stepTime(r, "traffic")
 		m.add("overhead-ms", ms(took-health))
@@ -119,6 +123,28 @@ func BenchmarkBlueGreenOverhead(b *testing.B) {
 		p.cleanup(b)
 	}
 	m.report(b)
+}
+
+// spanned fails b unless the load saw answers from both the old and the new
+// version: a load that missed the switch measured nothing.
+func spanned(b *testing.B, op string, c prober.Counts, from, to string) {
+	b.Helper()
+	var sawFrom, sawTo bool
+	for body, n := range c.ByBody {
+		sawFrom = sawFrom || (n > 0 && strings.Contains(body, from))
+		sawTo = sawTo || (n > 0 && strings.Contains(body, to))
+	}
+	if !sawFrom || !sawTo {
+		b.Fatalf("the load during %s did not see both %s and %s: %v", op, from, to, c.ByBody)
+	}
+}
+
+// logf logs only with -v, so `make bench` output stays a table.
+func logf(b *testing.B, format string, args ...any) {
+	b.Helper()
+	if testing.Verbose() {
+		b.Logf(format, args...)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
