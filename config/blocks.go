@@ -39,13 +39,14 @@ func (d *decoder) decodeDocker(blk *hcl.Block, s *BlockSchema) *Docker {
 func (d *decoder) decodeNginx(blk *hcl.Block, s *BlockSchema) *Nginx {
 	b := d.decodeBody(blk.Body, s, blk.DefRange)
 	n := &Nginx{
-		ConfigDir: d.str(b, "config_dir"),
-		AccessLog: d.str(b, "access_log"),
-		Binary:    d.str(b, "binary"),
-		Prefix:    d.str(b, "prefix"),
-		Conf:      d.str(b, "conf"),
-		Switch:    d.enum(b, "switch", "reload", "dynamic", "auto"),
-		DeclRange: blk.DefRange,
+		ConfigDir:  d.str(b, "config_dir"),
+		AccessLog:  d.str(b, "access_log"),
+		Binary:     d.str(b, "binary"),
+		Prefix:     d.str(b, "prefix"),
+		Conf:       d.str(b, "conf"),
+		Switch:     d.enum(b, "switch", "reload", "dynamic", "auto"),
+		ListenHost: d.str(b, "listen_host"),
+		DeclRange:  blk.DefRange,
 	}
 	for _, name := range []string{"config_dir", "access_log", "binary"} {
 		if b.set(name) && d.str(b, name) == "" {

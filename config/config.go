@@ -99,6 +99,8 @@ type Nginx struct {
 	Conf string
 	// Switch is how traffic moves: "reload" (default), "dynamic" or "auto".
 	Switch string
+	// ListenHost is the address routes listen on ("" = every address).
+	ListenHost string
 	// DeclRange is the block header's range.
 	DeclRange hcl.Range `json:"-"`
 }

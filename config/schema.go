@@ -120,6 +120,7 @@ func Reference() []*BlockSchema {
 				{Name: "prefix", Type: "string", Default: `""`, Doc: "nginx -p for a private instance; empty uses nginx's default."},
 				{Name: "conf", Type: "string", Default: `""`, Doc: "nginx -c for a private instance; empty uses nginx's default."},
 				{Name: "switch", Type: "string", Default: `"reload"`, Doc: `How traffic moves: "reload", "dynamic" (Lua, no reload) or "auto".`},
+				{Name: "listen_host", Type: "string", Default: `""`, Doc: `Address routes listen on, such as "127.0.0.1"; empty listens on every address.`},
 			},
 		},
 		{

@@ -207,18 +207,22 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 	} else if ee.Outcome != executor.NeedsIntervention {
 		_ = se.backend.ClearJournal()
 	}
-	se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
-	if ee != nil {
-		hint := ""
-		switch ee.Outcome {
-		case executor.RolledBack:
-			hint = fmt.Sprintf("release #%d is still serving; the record is %s", p.PriorRelease, recPaths[1])
-		case executor.NeedsIntervention:
-			hint = "the journal is kept: run 'slipway plan' to see what is left and what to do"
-		}
-		return fail(ee.Outcome.ExitCode(), ee, hint)
+	if ee == nil {
+		se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
+		return nil
 	}
-	return nil
+	hint := ""
+	switch ee.Outcome {
+	case executor.RolledBack:
+		hint = fmt.Sprintf("release #%d is still serving; the record is %s", p.PriorRelease, recPaths[1])
+	case executor.NeedsIntervention:
+		hint = "the journal is kept: run 'slipway plan' to see what is left and what to do"
+	}
+	if jsonHook != nil {
+		jsonHook.Diagnostic("error", ee.Error(), hint)
+	}
+	se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
+	return fail(ee.Outcome.ExitCode(), ee, hint)
 }
 
 func (se *session) summary(th *views.TextHook, jh *views.JSONHook, rec *records.Record, p *plan.Plan, started time.Time, recPath string) {

@@ -243,7 +243,8 @@ func elapsed(d time.Duration) string {
 	return formatDuration(d.Round(time.Second))
 }
 
-// header is "Release thebot (staging) #42 -> #43".
+// header is "Release thebot (staging) #42 -> #43", or "Release thebot #42
+// (no changes)" when nothing would happen.
 func header(p *plan.Plan) string {
 	op := "Release"
 	if p.Operation == "rollback" {
@@ -252,6 +253,9 @@ func header(p *plan.Plan) string {
 	name := p.Project
 	if p.Env != "" {
 		name += " (" + p.Env + ")"
+	}
+	if !p.Changed() {
+		return fmt.Sprintf("%s %s #%d (no changes)", op, name, p.PriorRelease)
 	}
 	return fmt.Sprintf("%s %s #%d -> #%d", op, name, p.PriorRelease, p.Release)
 }
