@@ -16,11 +16,9 @@ import (
 // other than 0.
 var ErrTaskFailed = errors.New("task failed")
 
-// TaskResult is how a one-off task container ended.
-type TaskResult struct {
-	ExitCode int
-	Logs     []string // the last HealthLogLines lines, sensitive values masked
-}
+// TaskResult is how a one-off task container ended; Logs holds the last
+// HealthLogLines lines, sensitive values masked.
+type TaskResult = providers.TaskResult
 
 // cleanupGrace bounds removing a task container after its context ended.
 const cleanupGrace = 10 * time.Second
@@ -112,3 +110,4 @@ func (d *Docker) RunTask(ctx context.Context, spec providers.ContainerSpec) (Tas
 	}
 	return res, nil
 }
+var _ providers.TaskRunner = (*Docker)(nil)
