@@ -245,7 +245,9 @@ func retire(sp *svcPlan, svc *config.Service, ps *state.Service, old []string, n
 	switch keep {
 	case state.KeptStopped:
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
-			Detail: fmt.Sprintf("%s%s, kept stopped for rollback", plural(len(old), "container"), label), Names: old, StopAfter: svc.StopTimeout})
+			Detail: fmt.Sprintf("%s%s, kept stopped for rollback", plural(len(old), "container"), label), Names: old, StopAfter: svc.StopTimeout,
+			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
+				Detail: "start the old containers again", Names: old}})
 	case state.KeptRemoved:
 		sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("%s%s removed", plural(len(old), "container"), label), Names: old})

@@ -243,8 +243,13 @@ func TestBlueGreen(t *testing.T) {
 			if wantKept := tt.keep != "removed"; (len(svc.Previous.Containers) == 2) != wantKept {
 				t.Errorf("release 2 keeps %d previous containers (kept %s)", len(svc.Previous.Containers), tt.keep)
 			}
-			if st := p2.Steps[3]; tt.keep == "stopped" && st.StopAfter != 10*time.Second {
-				t.Errorf("stop of the old color waits %s, want the 10s stop_timeout", st.StopAfter)
+			if st := p2.Steps[3]; tt.keep == "stopped" {
+				if st.StopAfter != 10*time.Second {
+					t.Errorf("stop of the old color waits %s, want the 10s stop_timeout", st.StopAfter)
+				}
+				if got := compLine(st); got != "start update shop-web-r1-1 shop-web-r1-2" {
+					t.Errorf("stop of the old color is undone by %q, want it started again", got)
+				}
 			}
 
 			s2 := settle(p2, s1)
@@ -288,7 +293,10 @@ func TestCanary(t *testing.T) {
 	})
 	back := "traffic update [" + old + "]"
 	diffLines(t, "compensations", comps(p), []string{
-		"remove delete " + cand, "", back, "", "", "", "", "", "", back, "",
+		"remove delete " + cand, "", back, "", "", "", "", "", "", back,
+		// The old containers are stopped last; a failing post check starts
+		// them again before traffic goes back to them.
+		"start update " + old,
 	})
 	for _, i := range []int{3, 5, 7} {
 		if s := p.Steps[i]; s.Analysis != "standard" || s.Pause != time.Minute {
@@ -528,5 +536,106 @@ func TestServiceRemoved(t *testing.T) {
 	diffLines(t, "steps", kinds(p), []string{"traffic delete remove-route", "remove delete shop-old-r1-1 shop-old-r0-1"})
 	if s, ok := p.Services["old"]; !ok || s != nil {
 		t.Errorf("next state of old = %v (present %v), want a nil entry", s, ok)
+	}
+}
+
+// TestUndoRoutesToRunningContainers fails every release at each of its
+// steps in turn and replays the executor's undo (the failed step's own
+// compensation unless it is a traffic step, then the finished steps'
+// newest first): every compensating traffic step must route to containers
+// that run at that moment, and afterwards the old release must run again
+// with none of the new containers left. A failure after the old containers
+// were removed cannot be undone (the executor reports it as needing
+// intervention), so those cases are skipped.
+func TestUndoRoutesToRunningContainers(t *testing.T) {
+	post := `
+check "api" {
+  phase = "post"
+  http {
+    url = "http://127.0.0.1:8081/health"
+  }
+}
+`
+	strategies := map[string]string{
+		"blue_green running": "blue_green {}",
+		"blue_green stopped": "blue_green {\n    keep_previous = \"stopped\"\n  }",
+		"blue_green removed": "blue_green {\n    keep_previous = \"removed\"\n  }",
+		"canary":             canaryHCL,
+		"rolling":            rollingHCL,
+		"hotfix":             "hotfix {\n    reason = \"test\"\n  }",
+	}
+	for name, strategy := range strategies {
+		t.Run(name, func(t *testing.T) {
+			src := serviceHCL(2, strategy) + post
+			s1 := released(t, load(t, src))
+			p := mustPlan(t, testOpts(), load(t, src, "version=v2"), s1, world(s1))
+			var old []string
+			for _, c := range s1.Services["web"].Containers {
+				old = append(old, c.Name)
+			}
+			for k, failed := range p.Steps {
+				running := map[string]bool{}
+				for _, n := range old {
+					running[n] = true
+				}
+				removed := false
+				do := func(s *plan.Step) {
+					for _, c := range s.Containers {
+						running[c.Name] = true
+					}
+					for _, n := range s.Names {
+						switch s.Kind {
+						case plan.KindStart:
+							running[n] = true
+						case plan.KindStop, plan.KindRemove:
+							delete(running, n)
+							if s.Kind == plan.KindRemove && slices.Contains(old, n) {
+								removed = true
+							}
+						}
+					}
+				}
+				for _, s := range p.Steps[:k] {
+					do(s)
+				}
+				if failed.Kind == plan.KindRemove && slices.ContainsFunc(failed.Names, func(n string) bool { return slices.Contains(old, n) }) {
+					removed = true // half done
+				}
+				if removed {
+					continue
+				}
+				undo := func(s *plan.Step) {
+					c := s.Compensation
+					if c == nil {
+						return
+					}
+					if c.Traffic != nil && !c.Traffic.Remove {
+						for _, n := range append(slices.Clone(c.Traffic.Stable), c.Traffic.Candidate...) {
+							if !running[n] {
+								t.Errorf("failing at step %d (%s): undoing %s routes to %s, which is not running", k, failed.ID, s.ID, n)
+							}
+						}
+					}
+					do(c)
+				}
+				if failed.Kind == plan.KindStart {
+					do(failed) // half done
+				}
+				if failed.Kind != plan.KindTraffic {
+					undo(failed)
+				}
+				for i := k - 1; i >= 0; i-- {
+					undo(p.Steps[i])
+				}
+				var after []string
+				for n := range running {
+					after = append(after, n)
+				}
+				slices.Sort(after)
+				if !slices.Equal(after, old) {
+					t.Errorf("failing at step %d (%s): after the undo %v run, want %v", k, failed.ID, after, old)
+				}
+			}
+		})
 	}
 }
