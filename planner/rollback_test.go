@@ -20,17 +20,17 @@ func TestRollback(t *testing.T) {
 		{
 			keep:      "running",
 			wantSteps: []string{"health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
-			wantComps: []string{"", "traffic update [" + r2 + "]", ""},
+			wantComps: []string{"", "traffic update [" + r2 + "]", "start update " + r2},
 		},
 		{
 			keep:      "stopped",
 			wantSteps: []string{"start update " + r1, "health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
-			wantComps: []string{"stop update " + r1, "", "traffic update [" + r2 + "]", ""},
+			wantComps: []string{"stop update " + r1, "", "traffic update [" + r2 + "]", "start update " + r2},
 		},
 		{
 			keep:      "removed",
 			wantSteps: []string{"start create " + r1, "health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
-			wantComps: []string{"remove delete " + r1, "", "traffic update [" + r2 + "]", ""},
+			wantComps: []string{"remove delete " + r1, "", "traffic update [" + r2 + "]", "start update " + r2},
 		},
 	}
 	for _, tt := range tests {
@@ -120,5 +120,25 @@ func TestRollbackServiceNoLongerConfigured(t *testing.T) {
 	_, diags := planner.Rollback(t.Context(), testOpts(), cfg, s2, s1, world(s2))
 	if !hasDiag(diags, "Service No Longer Configured") {
 		t.Errorf("diagnostics = %v, want Service No Longer Configured", diags)
+	}
+}
+
+// TestRollbackUndo fails each rollback at each of its steps and checks that
+// undoing it routes only to running containers and leaves release 2 as it
+// ran.
+func TestRollbackUndo(t *testing.T) {
+	for _, keep := range []string{"running", "stopped", "removed"} {
+		t.Run(keep, func(t *testing.T) {
+			src := serviceHCL(2, fmt.Sprintf("blue_green {\n    keep_previous = %q\n  }", keep)) + postCheckHCL
+			s1 := released(t, load(t, src))
+			cfg2 := load(t, src, "version=v2")
+			s2 := settle(mustPlan(t, testOpts(), cfg2, s1, world(s1)), s1)
+			obs := world(s2)
+			p, diags := planner.Rollback(t.Context(), testOpts(), cfg2, s2, s1, obs)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			replayUndo(t, p, s2, obs)
+		})
 	}
 }

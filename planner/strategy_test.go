@@ -8,6 +8,7 @@ import (
 
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
+	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/state"
 )
 
@@ -540,22 +541,10 @@ func TestServiceRemoved(t *testing.T) {
 }
 
 // TestUndoRoutesToRunningContainers fails every release at each of its
-// steps in turn and replays the executor's undo (the failed step's own
-// compensation unless it is a traffic step, then the finished steps'
-// newest first): every compensating traffic step must route to containers
-// that run at that moment, and afterwards the old release must run again
-// with none of the new containers left. A failure after the old containers
-// were removed cannot be undone (the executor reports it as needing
-// intervention), so those cases are skipped.
+// steps in turn and replays the executor's undo: every compensating
+// traffic step must route to running containers, and afterwards the old
+// release must run again with none of the new containers left.
 func TestUndoRoutesToRunningContainers(t *testing.T) {
-	post := `
-check "api" {
-  phase = "post"
-  http {
-    url = "http://127.0.0.1:8081/health"
-  }
-}
-`
 	strategies := map[string]string{
 		"blue_green running": "blue_green {}",
 		"blue_green stopped": "blue_green {\n    keep_previous = \"stopped\"\n  }",
@@ -566,76 +555,102 @@ check "api" {
 	}
 	for name, strategy := range strategies {
 		t.Run(name, func(t *testing.T) {
-			src := serviceHCL(2, strategy) + post
+			src := serviceHCL(2, strategy) + postCheckHCL
 			s1 := released(t, load(t, src))
-			p := mustPlan(t, testOpts(), load(t, src, "version=v2"), s1, world(s1))
-			var old []string
-			for _, c := range s1.Services["web"].Containers {
-				old = append(old, c.Name)
-			}
-			for k, failed := range p.Steps {
-				running := map[string]bool{}
-				for _, n := range old {
-					running[n] = true
-				}
-				removed := false
-				do := func(s *plan.Step) {
-					for _, c := range s.Containers {
-						running[c.Name] = true
-					}
-					for _, n := range s.Names {
-						switch s.Kind {
-						case plan.KindStart:
-							running[n] = true
-						case plan.KindStop, plan.KindRemove:
-							delete(running, n)
-							if s.Kind == plan.KindRemove && slices.Contains(old, n) {
-								removed = true
-							}
-						}
-					}
-				}
-				for _, s := range p.Steps[:k] {
-					do(s)
-				}
-				if failed.Kind == plan.KindRemove && slices.ContainsFunc(failed.Names, func(n string) bool { return slices.Contains(old, n) }) {
-					removed = true // half done
-				}
-				if removed {
-					continue
-				}
-				undo := func(s *plan.Step) {
-					c := s.Compensation
-					if c == nil {
-						return
-					}
-					if c.Traffic != nil && !c.Traffic.Remove {
-						for _, n := range append(slices.Clone(c.Traffic.Stable), c.Traffic.Candidate...) {
-							if !running[n] {
-								t.Errorf("failing at step %d (%s): undoing %s routes to %s, which is not running", k, failed.ID, s.ID, n)
-							}
-						}
-					}
-					do(c)
-				}
-				if failed.Kind == plan.KindStart {
-					do(failed) // half done
-				}
-				if failed.Kind != plan.KindTraffic {
-					undo(failed)
-				}
-				for i := k - 1; i >= 0; i-- {
-					undo(p.Steps[i])
-				}
-				var after []string
-				for n := range running {
-					after = append(after, n)
-				}
-				slices.Sort(after)
-				if !slices.Equal(after, old) {
-					t.Errorf("failing at step %d (%s): after the undo %v run, want %v", k, failed.ID, after, old)
-				}
-			}
+			obs := world(s1)
+			replayUndo(t, mustPlan(t, testOpts(), load(t, src, "version=v2"), s1, obs), s1, obs)
 		})
+	}
+}
+
+const postCheckHCL = `
+check "api" {
+  phase = "post"
+  http {
+    url = "http://127.0.0.1:8081/health"
+  }
+}
+`
+
+// replayUndo fails p at each of its steps in turn and replays what the
+// executor then does (the failed step's own compensation unless it is a
+// traffic step, then the finished steps' compensations newest first)
+// against the running containers of obs. Every compensating traffic step
+// must route to containers running at that moment, and afterwards exactly
+// the containers that ran before must run. A failure after (or while)
+// containers serving prior were removed cannot be undone (the executor
+// reports it as needing intervention), so those cases are skipped.
+func replayUndo(t *testing.T, p *plan.Plan, prior *state.State, obs *providers.Observations) {
+	t.Helper()
+	var before, serving []string
+	for _, c := range obs.Containers {
+		if c.Running() {
+			before = append(before, c.Name)
+		}
+	}
+	slices.Sort(before)
+	for _, s := range prior.Services {
+		for _, c := range s.Containers {
+			serving = append(serving, c.Name)
+		}
+	}
+	removesServing := func(s *plan.Step) bool {
+		return s.Kind == plan.KindRemove && slices.ContainsFunc(s.Names, func(n string) bool { return slices.Contains(serving, n) })
+	}
+	for k, failed := range p.Steps {
+		running := map[string]bool{}
+		for _, n := range before {
+			running[n] = true
+		}
+		do := func(s *plan.Step) {
+			for _, c := range s.Containers {
+				running[c.Name] = true
+			}
+			for _, n := range s.Names {
+				switch s.Kind {
+				case plan.KindStart:
+					running[n] = true
+				case plan.KindStop, plan.KindRemove:
+					delete(running, n)
+				}
+			}
+		}
+		if slices.ContainsFunc(p.Steps[:k+1], removesServing) {
+			continue
+		}
+		for _, s := range p.Steps[:k] {
+			do(s)
+		}
+		undo := func(s *plan.Step) {
+			c := s.Compensation
+			if c == nil {
+				return
+			}
+			if c.Traffic != nil && !c.Traffic.Remove {
+				for _, n := range append(slices.Clone(c.Traffic.Stable), c.Traffic.Candidate...) {
+					if !running[n] {
+						t.Errorf("failing at step %d (%s): undoing %s routes to %s, which is not running", k, failed.ID, s.ID, n)
+					}
+				}
+			}
+			do(c)
+		}
+		if failed.Kind == plan.KindStart {
+			do(failed) // half done
+		}
+		if failed.Kind != plan.KindTraffic {
+			undo(failed)
+		}
+		for i := k - 1; i >= 0; i-- {
+			undo(p.Steps[i])
+		}
+		var after []string
+		for n := range running {
+			after = append(after, n)
+		}
+		slices.Sort(after)
+		if !slices.Equal(after, before) {
+			t.Errorf("failing at step %d (%s): after the undo %v run, want %v", k, failed.ID, after, before)
+		}
 	}
 }
