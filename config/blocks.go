@@ -63,7 +63,12 @@ func (d *decoder) decodePostgres(blk *hcl.Block, s *BlockSchema) *Postgres {
 		Name:       blk.Labels[0],
 		URL:        d.secret(b, "url", true),
 		Migrations: d.str(b, "migrations"),
+		Restore:    d.bool(b, "restore_on_failure"),
+		BinDir:     d.str(b, "bin_dir"),
 		DeclRange:  blk.DefRange,
+	}
+	if m := b.first("migrate"); m != nil {
+		p.Migrate = &AppMigrate{Service: d.str(m.body, "service"), Command: d.strs(m.body, "command"), DeclRange: m.hcl.DefRange}
 	}
 	if bk := b.first("backup"); bk != nil {
 		p.Backup = &Backup{
@@ -106,6 +111,7 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 		Restart:     d.enum(b, "restart", "no", "always", "unless-stopped", "on-failure"),
 		StopTimeout: d.dur(b, "stop_timeout"),
 		HostIP:      d.str(b, "host_ip"),
+		Migrate:     d.enum(b, "migrate", "before", "after"),
 		DeclRange:   blk.DefRange,
 	}
 	if b.get("image").ok && strings.TrimSpace(svc.Image) == "" {

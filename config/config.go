@@ -105,6 +105,17 @@ type Nginx struct {
 	DeclRange hcl.Range `json:"-"`
 }
 
+// AppMigrate is a postgres block's migrate block: migrations the
+// application runs itself from its new image.
+type AppMigrate struct {
+	// Service names the service whose new image runs Command.
+	Service string
+	// Command is the migration command.
+	Command []string
+	// DeclRange is the block header's range.
+	DeclRange hcl.Range `json:"-"`
+}
+
 // Postgres is a postgres block: one database, its migrations and backups.
 type Postgres struct {
 	// Name is the block label.
@@ -115,6 +126,12 @@ type Postgres struct {
 	Migrations string
 	// Backup is the backup block, nil when backups are off.
 	Backup *Backup
+	// Restore restores the pre-release backup when a migration fails.
+	Restore bool
+	// BinDir is where pg_dump and pg_restore are ("" = search).
+	BinDir string
+	// Migrate is the application's own migration command, nil when none.
+	Migrate *AppMigrate
 	// DeclRange is the block header's range.
 	DeclRange hcl.Range `json:"-"`
 }
@@ -170,6 +187,9 @@ type Service struct {
 	StopTimeout time.Duration
 	// HostIP is the address ports are published on (default 127.0.0.1).
 	HostIP string
+	// Migrate is when database migrations run relative to this service's
+	// change: "before" (default) or "after".
+	Migrate string
 	// Health is the health gate; never nil.
 	Health *Health
 	// Route is the nginx route; nil when the service has none.

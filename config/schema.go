@@ -129,8 +129,16 @@ func Reference() []*BlockSchema {
 			Attrs: []*AttrSchema{
 				{Name: "url", Type: "string", Required: true, Doc: "Connection URL; always treated as sensitive."},
 				{Name: "migrations", Type: "string", Default: `""`, Doc: "Directory of versioned SQL migrations (0042_name.sql); empty means none."},
+				{Name: "restore_on_failure", Type: "bool", Default: "false", Doc: "Restore the pre-release backup automatically when a migration fails."},
+				{Name: "bin_dir", Type: "string", Default: `""`, Doc: "Where pg_dump and pg_restore are; empty searches PATH, then /usr/lib/postgresql/*/bin."},
 			},
 			Blocks: []*BlockSchema{{
+				Type: "migrate", Doc: "Migrations the application runs itself, as a one-off container from the new release's image.",
+				Attrs: []*AttrSchema{
+					{Name: "service", Type: "string", Required: true, Doc: "The service whose new image runs the command."},
+					{Name: "command", Type: "list(string)", Required: true, Doc: `The command, such as ["python", "manage.py", "migrate"].`},
+				},
+			}, {
 				Type: "backup", Doc: "pg_dump backups taken before changing the database.",
 				Attrs: []*AttrSchema{
 					{Name: "dir", Type: "string", Required: true, Doc: "Directory for dumps."},
@@ -156,6 +164,7 @@ func Reference() []*BlockSchema {
 				{Name: "restart", Type: "string", Default: `"no"`, Doc: `Docker restart policy: "no", "always", "unless-stopped" or "on-failure".`},
 				{Name: "stop_timeout", Type: "duration", Default: `"10s"`, Doc: "Grace period between SIGTERM and SIGKILL."},
 				{Name: "host_ip", Type: "string", Default: `"127.0.0.1"`, Doc: "Host address the container port is published on."},
+				{Name: "migrate", Type: "string", Default: `"before"`, Doc: `When database migrations run relative to this service's change: "before" or "after".`},
 			},
 			Blocks: []*BlockSchema{
 				{

@@ -28,6 +28,16 @@ func validate(cfg *Config, refs []analysisRef) hcl.Diagnostics {
 			})
 		}
 	}
+	for _, db := range cfg.Postgres {
+		if m := db.Migrate; m != nil && cfg.Service(m.Service) == nil {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Unknown Service",
+				Detail:   fmt.Sprintf("The migrate block of postgres %q runs its command from service %q, which is not declared.", db.Name, m.Service),
+				Subject:  m.DeclRange.Ptr(),
+			})
+		}
+	}
 	for _, s := range cfg.Services {
 		if s.Canary != nil && s.Route == nil {
 			diags = append(diags, &hcl.Diagnostic{
