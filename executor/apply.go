@@ -67,6 +67,9 @@ type run struct {
 	live    map[string]providers.Container
 	routes  map[string]providers.RouteFile
 	next    *state.State
+	// mu guards live, next and the step record while each runs a step's
+	// containers at once.
+	mu sync.Mutex
 
 	proberStarted bool
 }
@@ -358,7 +361,7 @@ func (r *run) start(ctx context.Context, s *plan.Step) error {
 	if len(s.Containers) == 0 {
 		// The compensation of a stop: start the old containers again.
 		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
-			c, ok := r.live[n]
+			c, ok := r.liveContainer(n)
 			if !ok {
 				return fmt.Errorf("container %s is gone; it cannot be started again", n)
 			}
@@ -399,6 +402,8 @@ func names(specs []providers.ContainerSpec) []string {
 // setLive remembers a started container and fills its id and address into
 // the next state.
 func (r *run) setLive(c providers.Container) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.live[c.Name] = c
 	for _, svc := range r.next.Services {
 		for i := range svc.Containers {
@@ -411,16 +416,27 @@ func (r *run) setLive(c providers.Container) {
 	}
 }
 
+// liveContainer returns the live container named n; each's goroutines
+// call it while others add containers.
+func (r *run) liveContainer(n string) (providers.Container, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.live[n]
+	return c, ok
+}
+
 func (r *run) health(ctx context.Context, s *plan.Step, sr *records.StepRecord) error {
 	return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
-		c, ok := r.live[n]
+		c, ok := r.liveContainer(n)
 		if !ok {
 			return fmt.Errorf("container %s is not running", n)
 		}
 		err := r.provs.Runtime.WaitHealthy(ctx, c, *s.Health)
 		var he *providers.HealthError
 		if errors.As(err, &he) {
+			r.mu.Lock()
 			sr.Output = append(sr.Output, he.Logs...)
+			r.mu.Unlock()
 			return fmt.Errorf("%w; its last log lines:\n    %s", err, strings.Join(tail(he.Logs, 20), "\n    "))
 		}
 		return err

@@ -431,3 +431,58 @@ func TestOutcomeExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestApplyManyContainers runs steps over two containers at once, as the
+// executor does for replicas: under -race this proves the shared record
+// and live map are safe, and every container's logs are kept.
+func TestApplyManyContainers(t *testing.T) {
+	const old2, cand2 = "shop-web-r1-2", "shop-web-r2-2"
+	two := func(s *plan.Step, extra string) *plan.Step {
+		if len(s.Containers) > 0 {
+			c := s.Containers[0]
+			c.Name, c.Index = extra, 2
+			s.Containers = append(s.Containers, c)
+		} else {
+			s.Names = append(s.Names, extra)
+		}
+		if c := s.Compensation; c != nil && len(c.Names) > 0 {
+			c.Names = append(c.Names, extra)
+		}
+		return s
+	}
+	setup := func(t *testing.T) *harness {
+		h := newHarness(t)
+		h.w.add(providers.Container{ID: "id-" + old2, Name: old2, Project: "shop", Service: "web", Release: 1, Index: 2,
+			ImageID: idV1, State: "running", HostAddr: "127.0.0.1:30002"})
+		return h
+	}
+	t.Run("health", func(t *testing.T) {
+		h := setup(t)
+		for _, n := range []string{cand, cand2} {
+			h.w.fail["health "+n] = &providers.HealthError{Container: n, Reason: "deadline exceeded", Logs: []string{"log of " + n}}
+		}
+		_, rec, err := h.apply(t.Context(), newPlan(two(startStep(), cand2), two(healthStep(), cand2)))
+		if err == nil || err.Outcome != executor.RolledBack {
+			t.Fatalf("Apply = %v, want rolled back", err)
+		}
+		out := rec.Steps[1].Output
+		if !slices.Contains(out, "log of "+cand) || !slices.Contains(out, "log of "+cand2) {
+			t.Errorf("health record output = %v, want the logs of both containers", out)
+		}
+	})
+	t.Run("start again", func(t *testing.T) {
+		h := setup(t)
+		h.checker.fail["post"] = errBoom
+		_, _, err := h.apply(t.Context(), newPlan(two(startStep(), cand2), two(healthStep(), cand2), switchStep(), two(stopOldStep(), old2), checkStep("post")))
+		if err == nil || err.Outcome != executor.RolledBack {
+			t.Fatalf("Apply = %v, want rolled back", err)
+		}
+		h.w.mu.Lock()
+		defer h.w.mu.Unlock()
+		for _, n := range []string{old, old2} {
+			if c := h.w.containers[n]; !c.Running() {
+				t.Errorf("%s is %q after the rollback, want running", n, c.State)
+			}
+		}
+	})
+}
