@@ -72,6 +72,11 @@ type run struct {
 	mu sync.Mutex
 
 	proberStarted bool
+	// backups are the files this run dumped, by database; dbChanged says
+	// the database changed in a way that outlives a rollback of the
+	// services (applied migrations, backups).
+	backups   map[string]string
+	dbChanged bool
 }
 
 // Apply performs p and returns the state after it. On failure it returns
@@ -84,7 +89,7 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	if hook == nil {
 		hook = NoopHook{}
 	}
-	r := &run{p: p, provs: provs, opts: opts, hook: hook, live: map[string]providers.Container{}, routes: map[string]providers.RouteFile{}}
+	r := &run{p: p, provs: provs, opts: opts, hook: hook, live: map[string]providers.Container{}, routes: map[string]providers.RouteFile{}, backups: map[string]string{}}
 	r.journal = &state.Journal{OperationID: opts.OperationID, Operation: p.Operation, Release: p.Release, PriorRelease: p.PriorRelease, Started: opts.Now().UTC()}
 	r.rec = &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
 		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running"}
@@ -112,7 +117,7 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 		default:
 		}
 		if err := ctx.Err(); err != nil {
-			return opts.Prior, r.rec, &Error{Outcome: NeedsIntervention, Step: s.ID, Err: fmt.Errorf("stopped at once: %w; the journal is kept, run 'slipway plan' to see what to do", err)}
+			return r.fail(ctx, nil, i-1, err)
 		}
 		err := r.step(ctx, i, s)
 		if errors.Is(err, errPaused) {
@@ -228,17 +233,28 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 	}
 	if !changed {
 		e.Outcome = Refused
+	} else if ctx.Err() != nil {
+		// A hard stop (a second interrupt) undoes nothing: the journal
+		// is kept for the next plan to resume or roll back.
+		undo = nil
+		e.Outcome = NeedsIntervention
+		e.Err = fmt.Errorf("stopped at once: %w; the journal is kept, run 'slipway plan' to see what to do", cause)
 	}
 	for _, s := range undo {
 		c := s.Compensation
 		if c.ID == "" {
 			c.ID = s.ID + ".undo"
 		}
+		if err := ctx.Err(); err != nil {
+			// A hard stop during the undo: the rest is left to the next plan.
+			e.Undo = append(e.Undo, fmt.Errorf("%s: not undone, stopped at once: %w", c.ID, err))
+			continue
+		}
 		_ = r.mark(s.Index, s, state.PhaseCompensateIntent, c.Detail)
 		r.hook.CompensationStarted(c)
 		sr := records.StepRecord{Index: s.Index, ID: c.ID, Kind: c.Kind.String(), Target: c.Target, Detail: c.Detail, Started: r.opts.Now().UTC()}
-		// Compensations must run even when ctx was cancelled by a first
-		// interrupt; only a hard stop skips them.
+		// A hard stop during the undo lets the compensation under way
+		// finish.
 		err := r.do(context.WithoutCancel(ctx), c, &sr)
 		sr.Ended = r.opts.Now().UTC()
 		r.hook.CompensationFinished(c, sr.Ended.Sub(sr.Started), err)
@@ -260,7 +276,20 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 	r.rec.Error = e.Error()
 	r.rec.Ended = r.opts.Now().UTC()
 	r.record()
-	return r.opts.Prior, r.rec, e
+	return r.failedState(), r.rec, e
+}
+
+// failedState is the state after a failed operation: the prior one, with
+// what the database keeps (applied migrations, backups) when it changed.
+// A caller writes it when it is not the prior state itself.
+func (r *run) failedState() *state.State {
+	if !r.dbChanged {
+		return r.opts.Prior
+	}
+	st := r.opts.Prior.DeepCopy()
+	st.Databases = r.next.Databases
+	st.UpdatedAt = r.opts.Now().UTC()
+	return st
 }
 
 func (r *run) finishProber() {
@@ -316,6 +345,15 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		ev, err := r.opts.Checker.Run(ctx, s.Phase, s.Checks)
 		r.rec.Checks = append(r.rec.Checks, ev...)
 		return err
+	case plan.KindBackup:
+		path, err := r.backup(ctx, s, "")
+		if err == nil {
+			r.backups[s.Database] = path
+			sr.Output = append(sr.Output, "backup "+path)
+		}
+		return err
+	case plan.KindMigrate:
+		return r.migrate(ctx, s, sr)
 	case plan.KindAnalyse:
 		return fmt.Errorf("analysis %q: no metric source is available in this version of slipway", s.Analysis)
 	}

@@ -46,6 +46,10 @@ func (e *Error) Error() string {
 	case RolledBack:
 		msg += "; rolled back to the previous release"
 	case NeedsIntervention:
+		if len(e.Undo) == 0 {
+			msg += "; manual intervention needed"
+			break
+		}
 		msg += fmt.Sprintf("; rolling back failed too (%d errors): manual intervention needed", len(e.Undo))
 	}
 	return msg

@@ -44,6 +44,16 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 			planRemoval(p, cfg, prior.Services[name])
 		}
 	}
+	// Backups and migrations run before the service changes (their
+	// app-command tasks need the new images the services pinned), except
+	// those configured to run after.
+	n := len(p.Steps)
+	diags = append(diags, planDatabases(p, cfg, opts, prior, obs, false)...)
+	moveToFront(p, n)
+	sort.SliceStable(p.Resources, func(i, j int) bool {
+		return strings.HasPrefix(p.Resources[i].Address, "postgres.") && !strings.HasPrefix(p.Resources[j].Address, "postgres.")
+	})
+	diags = append(diags, planDatabases(p, cfg, opts, prior, obs, true)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
@@ -73,6 +83,9 @@ func newPlan(opts Options, cfg *config.Config, prior *state.State, obs *provider
 		p.Interrupted = interrupted(j)
 	}
 	p.Drift = drift(cfg, prior, obs)
+	if obs != nil {
+		p.Drift = append(p.Drift, databaseDrift(prior, obs)...)
+	}
 	return p
 }
 
@@ -259,4 +272,23 @@ func interrupted(j *state.Journal) *plan.Interrupted {
 		}
 	}
 	return in
+}
+
+// moveToFront moves the steps from index from on before the others,
+// keeping each resource's step indexes right.
+func moveToFront(p *plan.Plan, from int) {
+	if from <= 0 || from >= len(p.Steps) {
+		return
+	}
+	moved := len(p.Steps) - from
+	p.Steps = append(append([]*plan.Step(nil), p.Steps[from:]...), p.Steps[:from]...)
+	for _, r := range p.Resources {
+		for i, idx := range r.Steps {
+			if idx >= from {
+				r.Steps[i] = idx - from
+			} else {
+				r.Steps[i] = idx + moved
+			}
+		}
+	}
 }

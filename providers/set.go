@@ -3,8 +3,9 @@ package providers
 // Set is the providers one operation works with. A nil field means the
 // configuration declares no such capability.
 type Set struct {
-	Runtime Runtime
-	Router  Router
+	Runtime   Runtime
+	Router    Router
+	Databases map[string]Database // by postgres block name
 }
 
 // Observations is what the planner learns of the live world before it plans.
@@ -17,4 +18,18 @@ type Observations struct {
 	// ImageIDs holds the ids of images that rollback targets need, true
 	// when the image is still present.
 	ImageIDs map[string]bool
+	// Databases holds what each postgres block's database and migration
+	// directory say, by block name.
+	Databases map[string]*DatabaseObservation
+}
+
+// DatabaseObservation is one database as observed: the migrations table
+// and the migration files, compared.
+type DatabaseObservation struct {
+	Applied []AppliedMigration
+	Files   []Migration
+	Pending []Migration
+	// Problem, when not nil, stops planning: an applied file that changed
+	// or vanished, or a dirty migration.
+	Problem error
 }

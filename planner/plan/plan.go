@@ -109,6 +109,14 @@ type Step struct {
 	Phase      string                    `json:",omitempty"`
 	StopAfter  time.Duration             `json:",omitempty"` // stop timeout
 
+	// Database steps: the postgres block, the migrations to apply (or the
+	// app's task container), where backups go, and the backup to restore.
+	Database    string                   `json:",omitempty"`
+	Migrations  []providers.Migration    `json:",omitempty"`
+	Task        *providers.ContainerSpec `json:",omitempty"`
+	BackupDir   string                   `json:",omitempty"`
+	RestoreFrom string                   `json:",omitempty"` // a backup path: the step restores it (after a fresh backup)
+
 	// Compensation undoes the step when a later one fails; nil when there
 	// is nothing to undo.
 	Compensation *Step `json:",omitempty"`

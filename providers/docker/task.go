@@ -110,4 +110,5 @@ func (d *Docker) RunTask(ctx context.Context, spec providers.ContainerSpec) (Tas
 	}
 	return res, nil
 }
+
 var _ providers.TaskRunner = (*Docker)(nil)

@@ -204,8 +204,17 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 		if err := se.store(next); err != nil {
 			return fail(3, err, "the release is live but its state was not saved; run 'slipway plan' to see the difference")
 		}
-	} else if ee.Outcome != executor.NeedsIntervention {
-		_ = se.backend.ClearJournal()
+	} else {
+		if next != nil && next != se.prior {
+			// The services were rolled back but the database keeps what
+			// was applied: the state records exactly that.
+			if err := se.backend.Write(next); err != nil {
+				printError(se.s.err, fmt.Errorf("write state: %w", err), "run 'slipway plan' to see the difference")
+			}
+		}
+		if ee.Outcome != executor.NeedsIntervention {
+			_ = se.backend.ClearJournal()
+		}
 	}
 	if ee == nil {
 		se.summary(textHook, jsonHook, rec, p, started, recPaths[1])

@@ -55,6 +55,14 @@ func (se *session) loadConfig() error {
 	if diags.HasErrors() {
 		return exit(1)
 	}
+	// Paths in the configuration are relative to its directory, wherever
+	// slipway runs from.
+	for _, db := range cfg.Postgres {
+		db.Migrations = se.rel(db.Migrations)
+		if db.Backup != nil {
+			db.Backup.Dir = se.rel(db.Backup.Dir)
+		}
+	}
 	return nil
 }
 
