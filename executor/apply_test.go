@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/slipwayhq/slipway/executor"
@@ -368,20 +369,78 @@ func TestApplyGracefulStop(t *testing.T) {
 	})
 }
 
-// TestApplyHardStop cancels ctx: the executor stops at once and keeps the
-// journal for the next plan, undoing nothing.
+// TestApplyHardStop cancels ctx (a second interrupt): the executor stops
+// at once, between steps or inside one, undoes nothing and keeps the
+// journal for the next plan; the record still ends.
 func TestApplyHardStop(t *testing.T) {
+	tests := []struct {
+		name         string
+		cancelAt     func(h *harness, cancel func())
+		wantFinished []int
+	}{
+		{"between steps", func(h *harness, cancel func()) {
+			h.hook.finished = func(s *plan.Step) { cancel() }
+		}, []int{0}},
+		{"during a pause", func(h *harness, cancel func()) {
+			h.hook.progress = func(s *plan.Step, msg string) { cancel() }
+		}, []int{0, 1, 2}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			tt.cancelAt(h, cancel)
+			_, rec, err := h.apply(ctx, newPlan(startStep(), healthStep(), switchStep(), pauseStep(1<<62), checkStep("post")))
+			if err == nil || err.Outcome != executor.NeedsIntervention || !errors.Is(err, context.Canceled) {
+				t.Fatalf("Apply = %v, want needs intervention after a hard stop", err)
+			}
+			for _, c := range h.w.events("journal", "observe") {
+				if c == "remove "+cand || c == "route web ["+oldIP+"]" {
+					t.Errorf("a hard stop undid a step: %v", h.w.events())
+				}
+			}
+			j := h.w.writes[len(h.w.writes)-1]
+			if got := j.Finished(); !slices.Equal(got, tt.wantFinished) {
+				t.Errorf("journal finished steps %v, want %v", got, tt.wantFinished)
+			}
+			if rec.Result != "needs_intervention" {
+				t.Errorf("record result %q", rec.Result)
+			}
+			if want := "stopped at once: context canceled; the journal is kept, run 'slipway plan' to see what to do; manual intervention needed"; !strings.HasSuffix(err.Error(), want) {
+				t.Errorf("error = %q, want %q", err.Error(), want)
+			}
+			checkResults(t, h, "needs_intervention")
+		})
+	}
+}
+
+// TestApplyHardStopDuringUndo interrupts twice: the first starts the
+// undo, the second stops it after the compensation under way.
+func TestApplyHardStopDuringUndo(t *testing.T) {
 	h := newHarness(t)
+	stop := make(chan struct{})
+	h.opts.Stop = stop
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	h.hook.finished = func(s *plan.Step) { cancel() }
-	_, _, err := h.apply(ctx, newPlan(startStep(), healthStep(), switchStep()))
-	if err == nil || err.Outcome != executor.NeedsIntervention || !errors.Is(err, context.Canceled) {
-		t.Fatalf("Apply = %v, want needs intervention after a hard stop", err)
+	h.hook.progress = func(s *plan.Step, msg string) { close(stop) }
+	h.hook.compensated = func(s *plan.Step) { cancel() }
+	_, rec, err := h.apply(ctx, newPlan(startStep(), healthStep(), switchStep(), pauseStep(1<<62)))
+	if err == nil {
+		t.Fatal("Apply succeeded")
 	}
-	diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{"start " + cand})
-	if got := h.w.writes[len(h.w.writes)-1].Finished(); !slices.Equal(got, []int{0}) {
-		t.Errorf("journal finished steps %v, want [0]", got)
+	if err.Outcome != executor.NeedsIntervention || len(err.Undo) != 1 {
+		t.Fatalf("Apply = %v (undo errors %v), want needs intervention with one step not undone", err, err.Undo)
+	}
+	diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{
+		"start " + cand, "health " + cand, "route web [" + nextIP + "]", "route web [" + oldIP + "]",
+	})
+	if rec.Result != "needs_intervention" {
+		t.Errorf("record result %q", rec.Result)
+	}
+	// The journal shows the new container still in the world.
+	if got := h.w.writes[len(h.w.writes)-1].Finished(); !slices.Equal(got, []int{0, 1}) {
+		t.Errorf("journal finished steps %v, want [0 1]", got)
 	}
 }
 

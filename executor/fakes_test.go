@@ -272,9 +272,10 @@ func (p *fakeProber) Stop() records.ProberCounts {
 // hookLog records hook calls in order.
 type hookLog struct {
 	executor.NoopHook
-	calls    []string
-	progress func(s *plan.Step, msg string)
-	finished func(s *plan.Step)
+	calls       []string
+	progress    func(s *plan.Step, msg string)
+	finished    func(s *plan.Step)
+	compensated func(s *plan.Step)
 }
 
 func (h *hookLog) StepStarted(s *plan.Step) { h.calls = append(h.calls, "started "+s.ID) }
@@ -292,6 +293,9 @@ func (h *hookLog) CompensationStarted(s *plan.Step) {
 
 func (h *hookLog) CompensationFinished(s *plan.Step, d time.Duration, err error) {
 	h.calls = append(h.calls, "compensated "+s.ID+outcome(err))
+	if h.compensated != nil {
+		h.compensated(s)
+	}
 }
 
 func (h *hookLog) Progress(s *plan.Step, msg string) {
