@@ -8,8 +8,7 @@ import (
 )
 
 // Markdown renders r as a readable report: a header and summary table,
-// an incident section when the operation did not simply succeed (or was a
-// rollback), warnings, the steps, checks, analysis readings, prober counts,
+// the incident report of every rollback (see IncidentReport), warnings, the steps, checks, analysis readings, prober counts,
 // and the plan in a collapsed block.
 func Markdown(r *Record) string {
 	var b strings.Builder
@@ -44,9 +43,7 @@ func Markdown(r *Record) string {
 	if r.Error != "" {
 		fmt.Fprintf(&b, "Error:\n\n%s\n", fenced("text", r.Error))
 	}
-	if isIncident(r) {
-		writeIncident(&b, r)
-	}
+	b.WriteString(IncidentReport(r))
 	if len(r.Warnings) > 0 {
 		b.WriteString("## Warnings\n\n")
 		for _, w := range r.Warnings {
@@ -87,66 +84,6 @@ func resultText(r *Record) string {
 		return "in progress (or interrupted)"
 	}
 	return inline(r.Result)
-}
-
-// isIncident reports whether r deserves an incident section.
-func isIncident(r *Record) bool {
-	switch r.Result {
-	case ResultRolledBack, ResultNeedsIntervention:
-		return true
-	}
-	return r.Operation == OpRollback || r.Operation == OpAbort
-}
-
-// writeIncident summarises what went wrong and what slipway did about it.
-func writeIncident(b *strings.Builder, r *Record) {
-	b.WriteString("## Incident\n\n")
-	switch r.Operation {
-	case OpRollback:
-		fmt.Fprintf(b, "- Rollback from release #%d to release #%d", r.PriorRelease, r.Release)
-		if r.Reason != "" {
-			fmt.Fprintf(b, ": %s", inline(r.Reason))
-		}
-		b.WriteString(".\n")
-	case OpAbort:
-		fmt.Fprintf(b, "- Abort of the paused release #%d.\n", r.Release)
-	}
-	for _, s := range r.Steps {
-		if s.Outcome == OutcomeFailed {
-			fmt.Fprintf(b, "- Failed: step %d `%s` (%s %s) at %s", s.Index, inline(s.ID), inline(s.Kind), inline(s.Target), stamp(s.Ended))
-			if s.Error != "" {
-				fmt.Fprintf(b, ": %s", inline(s.Error))
-			}
-			b.WriteString(".\n")
-		}
-	}
-	for _, a := range r.Analysis {
-		if a.Verdict == "fail" {
-			fmt.Fprintf(b, "- Analysis failed at step %d (%s): %d requests, error rate %s, p95 %s.\n",
-				a.Step, inline(a.Version), a.Requests, percent(a.ErrorRate), seconds(a.P95))
-		}
-	}
-	for _, c := range r.Checks {
-		if c.Status == "failed" {
-			fmt.Fprintf(b, "- Check `%s` (%s, %s) failed: %s.\n", inline(c.Name), inline(c.Phase), inline(c.Severity), inline(c.Evidence))
-		}
-	}
-	var undone []string
-	for i := len(r.Steps) - 1; i >= 0; i-- {
-		if s := r.Steps[i]; s.Outcome == OutcomeCompensated {
-			undone = append(undone, fmt.Sprintf("`%s`", inline(s.ID)))
-		}
-	}
-	if len(undone) > 0 {
-		fmt.Fprintf(b, "- Undone, newest first: %s.\n", strings.Join(undone, ", "))
-	}
-	switch r.Result {
-	case ResultRolledBack:
-		fmt.Fprintf(b, "- Now: release #%d is serving again.\n", r.PriorRelease)
-	case ResultNeedsIntervention:
-		b.WriteString("- Now: the previous release could not be restored; check the steps below and the live services before anything else.\n")
-	}
-	b.WriteString("\n")
 }
 
 func writeSteps(b *strings.Builder, r *Record) {

@@ -22,15 +22,18 @@ func TestMarkdown(t *testing.T) {
 				"| Who | deploy@host |",
 				"| Ended | 2025-03-04 05:13:07Z (took 7m0s) |",
 				"| Git commit | abc123 |",
-				"## Incident",
-				"- Failed: step 3 `analyse.backend` (analyse service.backend) at 2025-03-04 05:11:07Z: error rate 9.00% &gt; 5%.",
-				"- Analysis failed at step 3 (candidate): 200 requests, error rate 9.00%, p95 200ms.",
-				"- Undone, newest first: `traffic.backend`, `start.backend`.",
+				"## Incident report",
+				"**Trigger:** analysis of service.backend failed at step 3 \"analyse.backend\": candidate error rate 9.00% over 200 requests, p95 200ms.",
+				"| 2025-03-04 05:11:07Z | step 3 \"analyse.backend\" (analyse service.backend): failed after 3m0s: error rate 9.00% &gt; 5% |",
+				"| 2025-03-04 05:11:08Z | undo: step 2 \"traffic.backend.undo\" (traffic service.backend): compensated after 1s |",
+				"- Undone: `traffic.backend.undo` (traffic service.backend): 100% stable.\n- Undone: `start.backend.undo`",
 				"- Now: release #42 is serving again.",
+				"No logs were archived with this record",
+				"1. What went wrong?\n2. Why wasn't it caught pre-deployment?\n3. How do we prevent it next time?\n",
 				"## Warnings\n\n- migration 0042 is not additive",
 				"## Steps",
-				"| 2 | traffic.backend | traffic | service.backend | 2025-03-04 05:06:07Z | 2m0s | compensated | 5% \\| 25% |",
-				"| 3 | analyse.backend | analyse | service.backend | 2025-03-04 05:06:07Z | 5m0s | failed | error: error rate 9.00% &gt; 5% |",
+				"| 2 | traffic.backend | traffic | service.backend | 2025-03-04 05:07:07Z | 1m0s | ok | 5% \\| 25% |",
+				"| 3 | analyse.backend | analyse | service.backend | 2025-03-04 05:08:07Z | 3m0s | failed | error: error rate 9.00% &gt; 5% |",
 				"Output of step 1 `start.backend`:\n\n```text\npulled\nstarted\n```",
 				"| api | pre | critical | passed | 12ms | GET /api/health -&gt; 200 &lt;ok&gt; |",
 				"| 3 | 2025-03-04 05:10:07Z | candidate | 200 | 9.00% | 10ms | 200ms | 400ms | fail |",
@@ -53,7 +56,8 @@ func TestMarkdown(t *testing.T) {
 				return &Record{Operation: OpRollback, Project: "thebot", Release: 41, PriorRelease: 43,
 					Started: t0, Result: ResultSucceeded, Reason: "p95 regression"}
 			},
-			want: []string{"## Incident", "- Rollback from release #43 to release #41: p95 regression."},
+			want: []string{"## Incident report", "**Trigger:** manual rollback from release #43 to release #41 (reason given: p95 regression).",
+				"- Nothing needed undoing.\n- Now: release #41 is serving again."},
 		},
 		{
 			name: "needs intervention",
@@ -62,7 +66,7 @@ func TestMarkdown(t *testing.T) {
 				r.Result = ResultNeedsIntervention
 				return r
 			},
-			want:    []string{"**Result: failed and could not restore release #42: manual intervention needed**", "- Now: the previous release could not be restored"},
+			want:    []string{"**Result: failed and could not restore release #42: manual intervention needed**", "- Now: release #42 could not be restored"},
 			notWant: []string{"is serving again"},
 		},
 		{

@@ -47,6 +47,7 @@ const (
 	OutcomeFailed      = "failed"
 	OutcomeSkipped     = "skipped"
 	OutcomeCompensated = "compensated"
+	OutcomePaused      = "paused" // stopped at an approval gate
 )
 
 // ErrUnsupportedVersion reports a record written by a newer slipway.
@@ -76,6 +77,9 @@ type Record struct {
 	Result   string   `json:"result"`
 	Error    string   `json:"error,omitempty"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Incident adds to the incident report what the rest of the record
+	// cannot show (threshold, restored data, archived logs); nil is fine.
+	Incident *Incident `json:"incident,omitempty"`
 }
 
 // StepRecord is one step as it ran (or did not).
