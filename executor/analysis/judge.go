@@ -1,0 +1,226 @@
+package analysis
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/slipwayhq/slipway/config"
+)
+
+// Verdict is the judgement of one analysis interval.
+type Verdict int
+
+const (
+	// NoData means the interval cannot be judged: too few requests for
+	// either version, a metric that could not be computed, or a query
+	// error. It is never a pass.
+	NoData Verdict = iota
+	// Pass means the candidate is within every threshold.
+	Pass
+	// Warn means the candidate crossed a warn level, for no longer than
+	// its warn_for.
+	Warn
+	// Fail means the candidate crossed a fail level, a relative margin, or
+	// a warn level for longer than warn_for, or query errors persisted
+	// past the limit: the step rolls back.
+	Fail
+)
+
+// String returns "no data", "pass", "warn" or "fail", as records store it.
+func (v Verdict) String() string {
+	switch v {
+	case NoData:
+		return "no data"
+	case Pass:
+		return "pass"
+	case Warn:
+		return "warn"
+	case Fail:
+		return "fail"
+	}
+	return "Verdict(" + strconv.Itoa(int(v)) + ")"
+}
+
+// DefaultQueryErrorLimit is the number of consecutive intervals with query
+// errors a Judge tolerates (as no data) before it fails.
+const DefaultQueryErrorLimit = 3
+
+// Relative holds margins by which the candidate may be worse than stable
+// in the same window; beyond one it fails. Zero means no margin is checked.
+type Relative struct {
+	// ErrorRate is a fraction: 0.02 fails a candidate whose error rate is
+	// more than 2 percentage points above stable's.
+	ErrorRate float64
+	// LatencyP95 is in seconds: 0.5 fails a candidate whose p95 is more
+	// than 500ms above stable's.
+	LatencyP95 float64
+}
+
+// JudgeOptions are the parts of a Judge the analysis block does not (yet)
+// declare.
+type JudgeOptions struct {
+	// Relative are the margins against stable; zero values check none.
+	Relative Relative
+	// QueryErrorLimit is how many consecutive intervals with query errors
+	// are no data; one more fails (default DefaultQueryErrorLimit).
+	QueryErrorLimit int
+}
+
+// Judge turns the windows of one analysis, in order, into verdicts. It
+// keeps state across intervals: how long each metric has warned, and how
+// many intervals in a row had query errors. It is not safe for concurrent
+// use.
+type Judge struct {
+	minRequests int
+	errorRate   *config.Threshold
+	latency     *config.Threshold
+	relative    Relative
+	queryLimit  int
+
+	warnSince   [2]time.Time // per metric: start of the first warning window; zero when not warning
+	queryErrRun int
+}
+
+// Metric indices of Judge.warnSince.
+const (
+	metricErrorRate = iota
+	metricLatency
+)
+
+// NewJudge returns a Judge for the analysis block a with options o. A nil
+// threshold is not checked; MinRequests below 1 counts as 1, so a window
+// without requests is never a pass.
+func NewJudge(a *config.Analysis, o JudgeOptions) *Judge {
+	j := &Judge{minRequests: max(a.MinRequests, 1), relative: o.Relative, queryLimit: o.QueryErrorLimit}
+	if j.queryLimit <= 0 {
+		j.queryLimit = DefaultQueryErrorLimit
+	}
+	if a.ErrorRate != nil {
+		t := *a.ErrorRate
+		j.errorRate = &t
+	}
+	if a.LatencyP95 != nil {
+		t := *a.LatencyP95
+		j.latency = &t
+	}
+	return j
+}
+
+// Observe judges the next window and returns the verdict with a one-line
+// reason, such as "candidate error rate 7.0% > fail 5.0%". A warning
+// counts from the start of the first window it was seen in; when it is
+// still seen at the end of a window more than warn_for later, it fails. A
+// window with data where the metric is within its warn level ends the
+// warning; a window without data neither ends nor extends it.
+func (j *Judge) Observe(w Window) (Verdict, string) {
+	if w.QueryErrors > 0 {
+		j.queryErrRun++
+		msg := fmt.Sprintf("%d query errors (%d intervals in a row): %s", w.QueryErrors, j.queryErrRun, w.QueryError)
+		if j.queryErrRun > j.queryLimit {
+			return Fail, msg + fmt.Sprintf("; more than the limit of %d", j.queryLimit)
+		}
+		return NoData, msg
+	}
+	j.queryErrRun = 0
+
+	var few []string
+	for _, r := range []Reading{w.Candidate, w.Stable} {
+		if r.Requests < j.minRequests {
+			few = append(few, fmt.Sprintf("%s %d requests", r.Version, r.Requests))
+		}
+	}
+	if len(few) > 0 {
+		return NoData, strings.Join(few, ", ") + fmt.Sprintf(" < min_requests %d", j.minRequests)
+	}
+
+	type finding struct {
+		v      Verdict
+		reason string
+	}
+	var found []finding
+	check := func(metric int, name string, cand, stable float64, t *config.Threshold, margin float64, format func(float64) string) {
+		if t == nil && margin <= 0 {
+			return
+		}
+		if math.IsNaN(cand) || (margin > 0 && math.IsNaN(stable)) {
+			found = append(found, finding{NoData, "no " + name + " could be computed"})
+			return
+		}
+		worst := Pass
+		var reasons []string
+		if t != nil && cand > t.Fail {
+			worst = Fail
+			reasons = append(reasons, fmt.Sprintf("candidate %s %s > fail %s", name, format(cand), format(t.Fail)))
+		}
+		if margin > 0 && cand-stable > margin {
+			worst = Fail
+			reasons = append(reasons, fmt.Sprintf("candidate %s %s > stable %s + %s", name, format(cand), format(stable), format(margin)))
+		}
+		warning := t != nil && t.Warn > 0 && cand > t.Warn
+		if !warning {
+			j.warnSince[metric] = time.Time{}
+		} else {
+			if j.warnSince[metric].IsZero() {
+				j.warnSince[metric] = w.Start
+			}
+			lasted := w.End.Sub(j.warnSince[metric])
+			switch {
+			case worst == Fail:
+			case t.WarnFor > 0 && lasted > t.WarnFor:
+				worst = Fail
+				reasons = append(reasons, fmt.Sprintf("candidate %s %s > warn %s for %s (warn_for %s)",
+					name, format(cand), format(t.Warn), lasted.Round(time.Second), t.WarnFor))
+			default:
+				worst = Warn
+				reasons = append(reasons, fmt.Sprintf("candidate %s %s > warn %s for %s", name, format(cand), format(t.Warn), lasted.Round(time.Second)))
+			}
+		}
+		if worst == Pass {
+			reasons = append(reasons, fmt.Sprintf("candidate %s %s, stable %s", name, format(cand), format(stable)))
+		}
+		found = append(found, finding{worst, strings.Join(reasons, "; ")})
+	}
+	check(metricErrorRate, "error rate", w.Candidate.ErrorRate, w.Stable.ErrorRate, j.errorRate, j.relative.ErrorRate, percent)
+	check(metricLatency, "p95", w.Candidate.P95, w.Stable.P95, j.latency, j.relative.LatencyP95, seconds)
+
+	if len(found) == 0 {
+		return Pass, fmt.Sprintf("no thresholds; candidate %d requests, stable %d", w.Candidate.Requests, w.Stable.Requests)
+	}
+	// The verdict is the worst finding, and fail outranks no data: a
+	// failing metric is not hidden by one that could not be computed.
+	rank := func(v Verdict) int {
+		switch v {
+		case Fail:
+			return 3
+		case NoData:
+			return 2
+		case Warn:
+			return 1
+		}
+		return 0
+	}
+	verdict := Pass
+	for _, f := range found {
+		if rank(f.v) > rank(verdict) {
+			verdict = f.v
+		}
+	}
+	var reasons []string
+	for _, f := range found {
+		if f.v == verdict {
+			reasons = append(reasons, f.reason)
+		}
+	}
+	return verdict, strings.Join(reasons, "; ")
+}
+
+// percent formats a fraction as a percentage with one decimal: "7.0%".
+func percent(f float64) string { return strconv.FormatFloat(f*100, 'f', 1, 64) + "%" }
+
+// seconds formats seconds as a duration: "1.5s", "120ms".
+func seconds(f float64) string {
+	return time.Duration(f * float64(time.Second)).Round(time.Millisecond).String()
+}
