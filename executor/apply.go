@@ -52,10 +52,23 @@ type Options struct {
 	Stop <-chan struct{}
 	// AutoApprove passes approval gates.
 	AutoApprove bool
+	// Approve, when set, is asked at an approval gate (on a terminal);
+	// true passes it, false pauses there as without it.
+	Approve func(s *plan.Step) bool
+	// Resume continues an operation paused at an approval gate: the steps
+	// its journal finished are not run again (but are undone if a later
+	// step fails), and the gate it stopped at passes.
+	Resume *state.Journal
+	// Abort undoes the finished steps of the resumed operation instead of
+	// continuing it.
+	Abort bool
 }
 
 // ErrInterrupted is the cause of a graceful stop.
 var ErrInterrupted = errors.New("interrupted")
+
+// ErrAborted is the cause of an operation undone by `slipway abort`.
+var ErrAborted = errors.New("aborted")
 
 type run struct {
 	p       *plan.Plan
@@ -91,6 +104,22 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	}
 	r := &run{p: p, provs: provs, opts: opts, hook: hook, live: map[string]providers.Container{}, routes: map[string]providers.RouteFile{}, backups: map[string]string{}}
 	r.journal = &state.Journal{OperationID: opts.OperationID, Operation: p.Operation, Release: p.Release, PriorRelease: p.PriorRelease, Started: opts.Now().UTC()}
+	done := map[int]bool{}
+	gate := -1
+	if j := opts.Resume; j != nil {
+		// Continue the same operation: its journal, its id, its record.
+		r.journal = j
+		opts.OperationID = j.OperationID
+		r.opts.OperationID = j.OperationID
+		for _, i := range j.Finished() {
+			done[i] = true
+		}
+		for i := range p.Steps {
+			if !done[i] && j.LastPhase(i) != "" {
+				gate = i
+			}
+		}
+	}
 	r.rec = &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
 		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running"}
 	r.next = opts.Prior.DeepCopy()
@@ -110,7 +139,31 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	if err := r.observe(ctx); err != nil {
 		return r.fail(ctx, nil, -1, err)
 	}
+	if opts.Resume != nil {
+		r.adopt()
+		if opts.Abort {
+			last := -1
+			for i := range p.Steps {
+				if done[i] {
+					last = i
+				}
+			}
+			return r.fail(ctx, nil, last, ErrAborted)
+		}
+	}
 	for i, s := range p.Steps {
+		if done[i] {
+			continue
+		}
+		if i == gate && s.Kind == plan.KindPause && s.Approve {
+			sr := records.StepRecord{Index: i, ID: s.ID, Kind: s.Kind.String(), Target: s.Target, Detail: s.Detail + " (approved)", Started: r.opts.Now().UTC(), Outcome: "ok"}
+			sr.Ended = sr.Started
+			r.rec.Steps = append(r.rec.Steps, sr)
+			if err := r.mark(i, s, state.PhaseDone, "approved by "+opts.Who); err != nil {
+				return r.fail(ctx, s, i, err)
+			}
+			continue
+		}
 		select {
 		case <-opts.Stop:
 			return r.fail(ctx, nil, i-1, ErrInterrupted)
@@ -332,7 +385,7 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		})
 	case plan.KindPause:
 		if s.Approve {
-			if r.opts.AutoApprove {
+			if r.opts.AutoApprove || (r.opts.Approve != nil && r.opts.Approve(s)) {
 				return nil
 			}
 			return errPaused
@@ -561,5 +614,19 @@ func (r *run) startProber(ctx context.Context) {
 	if r.opts.Prober != nil && !r.proberStarted {
 		r.proberStarted = true
 		r.opts.Prober.Start(ctx)
+	}
+}
+
+// adopt fills in the ids and addresses of the containers a resumed
+// operation started before it paused.
+func (r *run) adopt() {
+	r.mu.Lock()
+	cs := make([]providers.Container, 0, len(r.live))
+	for _, c := range r.live {
+		cs = append(cs, c)
+	}
+	r.mu.Unlock()
+	for _, c := range cs {
+		r.setLive(c)
 	}
 }

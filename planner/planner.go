@@ -183,6 +183,10 @@ func Fingerprint(obs *providers.Observations) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// SecretHMACs keys an HMAC of every sensitive value of cfg by where it is
+// used ("service.web.env.TOKEN"); a saved plan compares them.
+func SecretHMACs(key []byte, cfg *config.Config) map[string]string { return secretHMACs(key, cfg) }
+
 // secretHMACs keys an HMAC of every sensitive value by where it is used.
 func secretHMACs(key []byte, cfg *config.Config) map[string]string {
 	out := map[string]string{}

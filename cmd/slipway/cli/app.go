@@ -47,6 +47,8 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			planCommand(s),
 			applyCommand(s),
 			rollbackCommand(s),
+			promoteCommand(s),
+			abortCommand(s),
 			statusCommand(s),
 			validateCommand(s),
 			fmtCommand(s),

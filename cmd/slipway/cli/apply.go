@@ -22,6 +22,7 @@ import (
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/records"
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 func applyCommand(s *streams) *cli.Command {
@@ -119,16 +120,7 @@ func (se *session) savedPlan(ctx context.Context, path string) (*plan.Plan, func
 			return stale(fmt.Sprintf("the sensitive value %s is new since the plan was made", id))
 		}
 	}
-	planfile.Fill(saved, func(service, name string) string {
-		if svc := se.cfg.Service(service); svc != nil {
-			for _, e := range svc.Env {
-				if e.Name == name {
-					return e.Value
-				}
-			}
-		}
-		return ""
-	})
+	fillSecrets(se, saved)
 	return saved, done, nil
 }
 
@@ -180,6 +172,9 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 		Who:         who(),
 		Stop:        stop,
 		AutoApprove: se.c.Bool("auto-approve"),
+		Approve:     se.askAtGate(),
+		Resume:      se.resume,
+		Abort:       se.abort,
 		Prober:      newProber(p),
 		Record: func(r *records.Record) {
 			r.GitCommit = commit
@@ -189,6 +184,11 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 				recPaths = [2]string{j, m}
 			}
 		},
+	}
+	if se.resume == nil {
+		if err := se.savePlanForResume(p); err != nil {
+			return fail(1, fmt.Errorf("keep the plan beside the journal: %w", err), "")
+		}
 	}
 	started := time.Now()
 	next, rec, err := executor.Apply(hard, p, se.prov, opts, hook)
@@ -218,6 +218,12 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 	}
 	if ee == nil {
 		se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
+		return nil
+	}
+	if se.abort && ee.Outcome == executor.RolledBack {
+		// An abort asked for exactly this: the paused release undone.
+		se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
+		fmt.Fprintf(se.s.out, "Release #%d was aborted; release #%d is serving.\n", p.Release, p.PriorRelease)
 		return nil
 	}
 	hint := ""
@@ -296,4 +302,16 @@ func newProber(p *plan.Plan) executor.Prober {
 		})
 	}
 	return nil
+}
+
+// askAtGate returns the question slipway asks at an approval gate when it
+// runs on a terminal; without one, a gate pauses the release (exit 4).
+func (se *session) askAtGate() func(s *plan.Step) bool {
+	f, ok := se.s.in.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || se.c.Bool("json") {
+		return nil
+	}
+	return func(s *plan.Step) bool {
+		return se.confirm(fmt.Sprintf("%s. Continue? Only 'yes' continues; anything else pauses here (then 'slipway promote' or 'slipway abort').", s.Detail))
+	}
 }

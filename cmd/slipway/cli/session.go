@@ -33,7 +33,9 @@ type session struct {
 	backend *local.Backend
 	prov    providers.Set
 	prior   *state.State
-	target  string // rollback target argument
+	target  string         // rollback target argument
+	resume  *state.Journal // promote/abort: the paused operation
+	abort   bool
 }
 
 func newSession(s *streams, c *cli.Context) *session {
@@ -43,9 +45,11 @@ func newSession(s *streams, c *cli.Context) *session {
 // loadConfig loads and validates the configuration, printing diagnostics.
 func (se *session) loadConfig() error {
 	opts := config.LoadOptions{Env: se.env, Environ: environ()}
-	if se.c.Command.HasName("plan") || se.c.Command.HasName("apply") || se.c.Command.HasName("validate") || se.c.Command.HasName("rollback") || se.c.Command.HasName("status") {
-		opts.VarFiles = multiValue(se.c, "var-file")
-		opts.Vars = multiValue(se.c, "var")
+	for _, f := range se.c.Command.Flags {
+		if f.Names()[0] == "var" {
+			opts.VarFiles = multiValue(se.c, "var-file")
+			opts.Vars = multiValue(se.c, "var")
+		}
 	}
 	cfg, diags := config.Load(se.dir, opts)
 	se.cfg = cfg
