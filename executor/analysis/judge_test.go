@@ -133,7 +133,7 @@ func TestJudge(t *testing.T) {
 			{win(4, side{1000, 20, 2.5}, good), Fail, "error rate 2.0% > warn 1.0% for 2m30s"},
 		}},
 		{name: "relative error rate margin", a: standard(), o: JudgeOptions{Relative: Relative{ErrorRate: 0.002}}, steps: []step{
-			{win(0, side{1000, 4, 0.1}, side{1000, 2, 0.1}), Pass, ""},                                       // +0.2 points: not more
+			{win(0, side{1000, 4, 0.1}, side{1000, 2, 0.1}), Pass, ""},                                               // +0.2 points: not more
 			{win(1, side{1000, 5, 0.1}, side{1000, 2, 0.1}), Fail, "candidate error rate 0.5% > stable 0.2% + 0.2%"}, // +0.3
 		}},
 		{name: "relative margin compares with stable in the same window", a: standard(), o: JudgeOptions{Relative: Relative{ErrorRate: 0.002}}, steps: []step{
