@@ -562,6 +562,19 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 		routed = true
 		r.startProber(ctx)
 	}
+	// Requests never go to a stopped container: one kept stopped (a
+	// hotfix's old release, undone) is started again first.
+	var stopped []string
+	for _, n := range append(append([]string(nil), t.Stable...), t.Candidate...) {
+		if c, ok := r.liveContainer(n); ok && !c.Running() {
+			stopped = append(stopped, n)
+		}
+	}
+	if len(stopped) > 0 {
+		if err := r.start(ctx, &plan.Step{Kind: plan.KindStart, Names: stopped}); err != nil {
+			return fmt.Errorf("start the stopped containers it routes to: %w", err)
+		}
+	}
 	spec := t.Route
 	var err error
 	if spec.Stable, err = r.addrs(ctx, t.Stable); err != nil {

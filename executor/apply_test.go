@@ -545,3 +545,24 @@ func TestApplyManyContainers(t *testing.T) {
 		}
 	})
 }
+
+// TestTrafficStartsStoppedTargets: requests never go to a stopped
+// container. A hotfix stops the old release first; undoing its switch
+// routes back to it, so the executor starts it again before it routes.
+func TestTrafficStartsStoppedTargets(t *testing.T) {
+	h := newHarness(t)
+	c := h.w.containers[old]
+	c.State = "exited"
+	h.w.containers[old] = c
+	back := switchStep().Compensation
+	back.ID, back.Index = "service.web.traffic.back", 0
+	p := newPlan(back)
+	if _, _, err := h.apply(t.Context(), p); err != nil {
+		t.Fatal(err)
+	}
+	got := h.w.events("journal", "observe")
+	want := []string{"start " + old, "route web [" + oldIP + "]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("calls = %q, want %q", got, want)
+	}
+}

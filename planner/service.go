@@ -299,8 +299,10 @@ func planHotfix(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.
 			Detail: fmt.Sprintf("route all requests to %s", next.Version), Traffic: traffic(names(specs), nil, 0, rs),
 			Compensation: back(cfg, sp.p.Env, svc, ps, old)})
 	}
-	retire(sp, svc, ps, old, next, state.KeptRemoved)
-	next.Previous = nil
+	// The old containers stay stopped, not removed: a failing post check
+	// can still start them again, and rollback can use them. The next
+	// release removes them.
+	retire(sp, svc, ps, nil, next, state.KeptStopped)
 }
 
 func planCanary(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.Service, specs []providers.ContainerSpec, old []string, next *state.Service) {
