@@ -23,6 +23,9 @@
 //	LATENCY_MS      delay in milliseconds added to every request to /
 //	FAIL_HEALTH     1 or true makes /health answer 503
 //	DEMO_LOG_ENV    1 prints the environment at start and enables /env
+//	DATABASE_URL    keeps one connection to this PostgreSQL database open (and
+//	                reconnects when it is lost), as an app's pool would; /db
+//	                answers 200 "connected" while it is up
 //
 // Metrics count every request except those to /health and /metrics, so that
 // probes and scrapes do not dilute error rates.

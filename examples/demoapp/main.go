@@ -61,7 +61,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		fmt.Fprintf(stderr, "demoapp: error: %v\n", err)
 		return 1
 	}
-	if err := serve(ctx, ln, newServer(cfg, env), stdout); err != nil {
+	srv := newServer(cfg, env)
+	if url := getenv("DATABASE_URL"); url != "" {
+		db := &dbHolder{}
+		srv.mux.HandleFunc("GET /db", db.serveDB)
+		go db.hold(ctx, url, stdout)
+	}
+	if err := serve(ctx, ln, srv, stdout); err != nil {
 		fmt.Fprintf(stderr, "demoapp: error: %v\n", err)
 		return 1
 	}
