@@ -8,8 +8,71 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slipwayhq/slipway/providers/nginx"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
 )
+
+// nginxConsts reads the string constants of providers/nginx from its
+// source, so the tests follow the format the routes really write without
+// linking that package (whose build is not this package's concern).
+var nginxConsts = sync.OnceValues(func() (map[string]string, error) {
+	dir := filepath.Join("..", "..", "providers", "nginx")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	consts := map[string]string{}
+	fset := token.NewFileSet()
+	for _, e := range entries {
+		if filepath.Ext(e.Name()) != ".go" || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, e.Name()), nil, 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range f.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, spec := range g.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, name := range vs.Names {
+					if i >= len(vs.Values) {
+						continue
+					}
+					if lit, ok := vs.Values[i].(*ast.BasicLit); ok && lit.Kind == token.STRING {
+						if v, err := strconv.Unquote(lit.Value); err == nil {
+							consts[name.Name] = v
+						}
+					}
+				}
+			}
+		}
+	}
+	return consts, nil
+})
+
+// nginxConst returns the value of the string constant name of
+// providers/nginx.
+func nginxConst(tb testing.TB, name string) string {
+	tb.Helper()
+	consts, err := nginxConsts()
+	if err != nil {
+		tb.Fatalf("read providers/nginx: %v", err)
+	}
+	v, ok := consts[name]
+	if !ok {
+		tb.Fatalf("providers/nginx has no string constant %s", name)
+	}
+	return v
+}
 
 // defaultFields are the values logLine writes for fields a test leaves out.
 var defaultFields = map[string]string{
@@ -32,7 +95,7 @@ var defaultFields = map[string]string{
 func logLine(tb testing.TB, fields map[string]string) string {
 	tb.Helper()
 	var parts []string
-	for _, name := range strings.Split(nginx.LogFormatFields, "\t") {
+	for _, name := range strings.Split(nginxConst(tb, "LogFormatFields"), "\t") {
 		v, ok := fields[name]
 		if !ok {
 			if v, ok = defaultFields[name]; !ok {
@@ -48,15 +111,15 @@ func TestLogFormatLayout(t *testing.T) {
 	// ParseLine reads fields by position: this is the order it expects.
 	want := []string{"time_iso8601", "group", "status", "request_time", "upstream_response_time",
 		"request_method", "request_uri", "upstream_addr", "route", "version"}
-	got := strings.Split(nginx.LogFormatFields, "\t")
+	got := strings.Split(nginxConst(t, "LogFormatFields"), "\t")
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("nginx.LogFormatFields = %q; ParseLine expects %q", got, want)
 	}
 	if len(want) != logFields {
 		t.Fatalf("logFields = %d, want %d", logFields, len(want))
 	}
-	if GroupHeader != nginx.HeaderGroup {
-		t.Fatalf("GroupHeader = %q, nginx.HeaderGroup = %q", GroupHeader, nginx.HeaderGroup)
+	if h := nginxConst(t, "HeaderGroup"); GroupHeader != h {
+		t.Fatalf("GroupHeader = %q, nginx.HeaderGroup = %q", GroupHeader, h)
 	}
 	if got := Route("shop", "", "web"); got != defaultFields["route"] {
 		t.Fatalf("Route = %q, want %q", got, defaultFields["route"])

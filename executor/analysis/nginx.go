@@ -19,6 +19,13 @@ const (
 	maxLine    = 4 << 20
 )
 
+// lateSlack is how late a line may be written and still count, in the
+// window after the one it is stamped in, when windows are read back to
+// back: nginx workers stamp a request when it ends and write it at once,
+// so near a window's edge a line of the earlier second can follow one of
+// the later.
+const lateSlack = 2
+
 // seekSlack is how far before a window's start the first read of a large
 // log begins, so that lines written slightly out of order by several
 // nginx workers are not missed; seekMin is the size below which the first
@@ -49,7 +56,11 @@ func Route(project, env, service string) string {
 //
 // time_iso8601 has whole seconds, so a window's edges are exact to a
 // second: a line stamped in the second of from counts, one stamped at or
-// after to waits.
+// after to waits. When a window starts where the last one ended, a line
+// stamped up to two seconds before its start that was written after the
+// last read counts in it: nginx workers write lines of neighbouring
+// seconds slightly out of order, and each line counts once, in the first
+// window that sees it.
 type Nginx struct {
 	path, route string
 
@@ -59,6 +70,7 @@ type Nginx struct {
 	stable    tally
 	candidate tally
 	malformed int
+	lastEnd   time.Time // the end of the last window read
 }
 
 // logFile is an open log file and how far it has been read.
@@ -119,6 +131,9 @@ func (n *Nginx) Read(ctx context.Context, from, to time.Time) (Window, error) {
 	if to.After(time.Unix(hi, 0)) { // a line stamped hi is before to
 		hi++
 	}
+	if !n.lastEnd.IsZero() && from.Equal(n.lastEnd) {
+		lo -= lateSlack
+	}
 
 	// The previous file after a rotation: read what nginx still appended.
 	if n.prev != nil {
@@ -175,6 +190,7 @@ func (n *Nginx) Read(ctx context.Context, from, to time.Time) (Window, error) {
 	}
 	w.Stable = n.stable.reading(GroupStable)
 	w.Candidate = n.candidate.reading(GroupCandidate)
+	n.lastEnd = to
 	return w, nil
 }
 
@@ -216,7 +232,7 @@ func (n *Nginx) open(from time.Time) error {
 // stamped at or after t, by bisecting the file on line timestamps.
 func (n *Nginx) seek(f *os.File, size, t int64) (int64, error) {
 	lo, hi := int64(0), size // the answer is in [lo, hi]
-	buf := n.buf[:min(len(n.buf), 8<<10)]
+	buf := make([]byte, 8<<10)
 	for hi-lo > int64(len(buf)) {
 		mid := lo + (hi-lo)/2
 		start, ts, ok, err := lineAfter(f, buf, mid)
