@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,8 +49,17 @@ type Options struct {
 	// ConfirmTimeout bounds how long Apply waits for the new routing to
 	// answer after a switch, default 5s.
 	ConfirmTimeout time.Duration
-	// Switcher makes files live; default Reload with Binary, Prefix, Conf.
+	// Switcher makes files live by reloading; default Reload with Binary,
+	// Prefix, Conf. In dynamic mode it serves the changes of a route's shape.
 	Switcher Switcher
+	// Switch says how traffic changes go live: SwitchReload (the default
+	// when empty), SwitchDynamic, or SwitchAuto (dynamic when the nginx
+	// configuration loads the Lua module, found out once, on first use).
+	Switch string
+	// AdminDir holds the admin sockets of dynamic routes, default
+	// DefaultAdminDir. slipway creates it with mode 0700 and refuses one
+	// that another user owns or that is not a directory.
+	AdminDir string
 }
 
 // Nginx is the router on a real nginx. Its methods are safe for
@@ -59,7 +69,11 @@ type Nginx struct {
 	switcher Switcher
 	mu       sync.Mutex    // serialises writes, switches and restores
 	poll     time.Duration // between confirmation probes
-	settle   time.Duration // how long the new routing must answer alone
+	settle   time.Duration // how long the new routing must answer alone after a reload
+
+	detect   func(ctx context.Context) (bool, error) // does nginx load the Lua module?
+	modeMu   sync.Mutex
+	resolved string // SwitchAuto's answer, once found
 }
 
 // New returns a router for o, after checking o; it touches nothing.
@@ -79,25 +93,81 @@ func New(o Options) (*Nginx, error) {
 	if o.ConfirmTimeout <= 0 {
 		o.ConfirmTimeout = 5 * time.Second
 	}
+	switch o.Switch {
+	case "":
+		o.Switch = SwitchReload
+	case SwitchReload, SwitchDynamic, SwitchAuto:
+	default:
+		return nil, fmt.Errorf("new nginx router: switch %q: want %q, %q or %q", o.Switch, SwitchReload, SwitchDynamic, SwitchAuto)
+	}
+	if o.AdminDir == "" {
+		o.AdminDir = DefaultAdminDir
+	}
+	o.AdminDir = filepath.Clean(o.AdminDir)
+	switch {
+	case !filepath.IsAbs(o.AdminDir):
+		return nil, fmt.Errorf("new nginx router: admin directory %q is not an absolute path", o.AdminDir)
+	case !adminDirRe.MatchString(o.AdminDir):
+		return nil, fmt.Errorf("new nginx router: admin directory %q: use letters, digits and '/._-' only", o.AdminDir)
+	case len(AdminSocket(o.AdminDir, "p", "", "s")) > maxSocketPath:
+		return nil, fmt.Errorf("new nginx router: admin directory %q is too long for a unix socket path (at most %d bytes)", o.AdminDir, maxSocketPath-len("/0123456789.sock"))
+	}
 	sw := o.Switcher
 	if sw == nil {
 		sw = &Reload{Binary: o.Binary, Prefix: o.Prefix, Conf: o.Conf}
 	}
-	return &Nginx{opts: o, switcher: sw, poll: 50 * time.Millisecond, settle: 300 * time.Millisecond}, nil
+	n := &Nginx{opts: o, switcher: sw, poll: 50 * time.Millisecond, settle: 300 * time.Millisecond}
+	n.detect = func(ctx context.Context) (bool, error) {
+		return detectLua(ctx, &Reload{Binary: o.Binary, Prefix: o.Prefix, Conf: o.Conf})
+	}
+	return n, nil
 }
 
-// Mode names the switcher in use.
-func (n *Nginx) Mode() string { return n.switcher.Name() }
+var adminDirRe = regexp.MustCompile(`^[A-Za-z0-9/._-]+$`)
+
+// Mode names how changes go live: "dynamic", or the reload switcher's name
+// ("reload"). With SwitchAuto the first call (of Mode, Render, PlanSwitch
+// or Apply) asks nginx whether it loads the Lua module; an answer is kept
+// for the router's life, a failure to find out means "reload" this time.
+func (n *Nginx) Mode() string {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return n.mode(ctx)
+}
+
+func (n *Nginx) mode(ctx context.Context) string {
+	switch n.opts.Switch {
+	case SwitchDynamic:
+		return SwitchDynamic
+	case SwitchAuto:
+		n.modeMu.Lock()
+		defer n.modeMu.Unlock()
+		if n.resolved == "" {
+			lua, err := n.detect(ctx)
+			if err != nil {
+				return n.switcher.Name()
+			}
+			n.resolved = SwitchReload
+			if lua {
+				n.resolved = SwitchDynamic
+			}
+		}
+		if n.resolved == SwitchDynamic {
+			return SwitchDynamic
+		}
+	}
+	return n.switcher.Name()
+}
 
 // Render returns the route file for spec, header line included, or an
 // error wrapping ErrInvalidSpec. It touches nothing.
 func (n *Nginx) Render(spec providers.RouteSpec) ([]byte, error) {
-	r, err := render(spec, n.renderOptions())
+	r, err := render(spec, n.renderOptions(n.Mode() == SwitchDynamic))
 	return r.content, err
 }
 
-func (n *Nginx) renderOptions() renderOptions {
-	return renderOptions{AccessLog: n.opts.AccessLog, ListenHost: n.opts.ListenHost}
+func (n *Nginx) renderOptions(dynamic bool) renderOptions {
+	return renderOptions{AccessLog: n.opts.AccessLog, ListenHost: n.opts.ListenHost, Dynamic: dynamic, AdminDir: n.opts.AdminDir}
 }
 
 // Observe lists the route files in ConfigDir whose header names project
@@ -143,13 +213,22 @@ func (n *Nginx) Observe(ctx context.Context, project, env string) ([]providers.R
 	return files, nil
 }
 
-// Apply renders spec into its file and makes it live: atomic write, the
-// switcher's validation and switch, then confirmation that responses carry
-// the new X-Slipway-Release. On any failure the previous file is restored
-// (or the new one removed), made live again, and the error carries nginx's
-// message. A file that is already right and live is left alone.
+// Apply renders spec into its file and makes it live, then confirms that
+// responses carry the new X-Slipway-Release. On any failure the previous
+// file is restored (or the new one removed), made live again, and the
+// error carries nginx's message. A file that is already right and live is
+// left alone.
+//
+// In reload mode the file is written atomically, validated and reloaded by
+// the switcher. In dynamic mode, when nginx has this route's shape loaded
+// (its admin endpoint says so), the file is written atomically for the
+// next start, the new table is set over the admin endpoint and read back,
+// and no reload happens; otherwise (a new route, a new listen port, server
+// name, location, TLS files, timeouts) it goes the reload way and the
+// table nginx then reports is checked too.
 func (n *Nginx) Apply(ctx context.Context, spec providers.RouteSpec) (providers.RouteFile, error) {
-	r, err := render(spec, n.renderOptions())
+	dynamic := n.mode(ctx) == SwitchDynamic
+	r, err := render(spec, n.renderOptions(dynamic))
 	if err != nil {
 		return providers.RouteFile{}, err
 	}
@@ -166,25 +245,47 @@ func (n *Nginx) Apply(ctx context.Context, spec providers.RouteSpec) (providers.
 		return providers.RouteFile{}, err
 	}
 	probe := n.probeFor(spec)
-	if bytes.Equal(prev, r.content) {
-		if tag, _ := probe.get(ctx); tag == r.tag {
-			return result, nil
+	if dynamic {
+		err = n.applyDynamic(ctx, spec, r, path, prev, mode, probe)
+	} else {
+		if bytes.Equal(prev, r.content) {
+			if tag, _ := probe.get(ctx); tag == r.tag {
+				return result, nil
+			}
 		}
+		err = n.applyReload(ctx, spec, r, path, prev, mode, probe, nil)
+	}
+	if err != nil {
+		return providers.RouteFile{}, err
+	}
+	return result, nil
+}
+
+// applyReload writes r (unless prev already is r), validates and reloads
+// through the switcher, confirms the new tag answers, then runs verify
+// when set. On any failure it restores prev.
+func (n *Nginx) applyReload(ctx context.Context, spec providers.RouteSpec, r rendered, path string, prev []byte, mode fs.FileMode, probe probe, verify func(context.Context) error) error {
+	if bytes.Equal(prev, r.content) {
 		// Right file, not live (a crash between write and switch?): switch.
 		if err := n.switcher.Activate(ctx); err != nil {
-			return providers.RouteFile{}, fmt.Errorf("activate route %q: %w", path, err)
+			return fmt.Errorf("activate route %q: %w", path, err)
 		}
-		if err := n.confirm(ctx, probe, r.tag, spec.Release); err != nil {
-			return providers.RouteFile{}, fmt.Errorf("activate route %q: %w", path, err)
+		if err := n.confirm(ctx, probe, r.tag, spec.Release, n.settle); err != nil {
+			return fmt.Errorf("activate route %q: %w", path, err)
 		}
-		return result, nil
+		if verify != nil {
+			if err := verify(ctx); err != nil {
+				return fmt.Errorf("activate route %q: %w", path, err)
+			}
+		}
+		return nil
 	}
 
 	if err := writeAtomic(path, r.content, mode); err != nil {
-		return providers.RouteFile{}, err
+		return err
 	}
-	fail := func(cause error) (providers.RouteFile, error) {
-		return providers.RouteFile{}, n.restore(ctx, path, prev, mode, cause)
+	fail := func(cause error) error {
+		return n.restore(ctx, path, prev, mode, cause)
 	}
 	if err := n.checkConflict(ctx, spec); err != nil {
 		return fail(fmt.Errorf("apply route %q: %w", path, err))
@@ -192,10 +293,15 @@ func (n *Nginx) Apply(ctx context.Context, spec providers.RouteSpec) (providers.
 	if err := n.switcher.Activate(ctx); err != nil {
 		return fail(fmt.Errorf("apply route %q: %w", path, err))
 	}
-	if err := n.confirm(ctx, probe, r.tag, spec.Release); err != nil {
+	if err := n.confirm(ctx, probe, r.tag, spec.Release, n.settle); err != nil {
 		return fail(fmt.Errorf("apply route %q: %w", path, err))
 	}
-	return result, nil
+	if verify != nil {
+		if err := verify(ctx); err != nil {
+			return fail(fmt.Errorf("apply route %q: %w", path, err))
+		}
+	}
+	return nil
 }
 
 // Remove deletes the service's route file and makes that live; on failure
@@ -352,7 +458,7 @@ func (p probe) get(ctx context.Context) (string, error) {
 // workers, waits (100ms in nginx's source) and only then tells the old
 // workers to stop accepting connections, so the first new answer does not
 // yet mean that every new connection gets the new routing.
-func (n *Nginx) confirm(ctx context.Context, p probe, tag string, release int) error {
+func (n *Nginx) confirm(ctx context.Context, p probe, tag string, release int, settle time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, n.opts.ConfirmTimeout)
 	defer cancel()
 	last := ""
@@ -367,7 +473,7 @@ func (n *Nginx) confirm(ctx context.Context, p probe, tag string, release int) e
 			if since.IsZero() {
 				since = time.Now()
 			}
-			if time.Since(since) >= n.settle {
+			if time.Since(since) >= settle {
 				return nil
 			}
 		case err == nil:

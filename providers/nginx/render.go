@@ -207,12 +207,18 @@ type rendered struct {
 	content  []byte // header line and body
 	checksum string // "sha256:<hex>" of the body
 	tag      string // value of HeaderRelease: "<release>/<short hash>"
+	table    Table  // the live table (dynamic files only)
+	shape    string // "sha256:<hex>" of everything but the table (dynamic files only)
 }
 
 // renderOptions are the parts of Options rendering depends on.
 type renderOptions struct {
 	AccessLog  string
 	ListenHost string
+	// Dynamic renders the Lua file of SwitchDynamic, whose admin socket is
+	// in AdminDir.
+	Dynamic  bool
+	AdminDir string
 }
 
 // render is the pure rendering of spec.
@@ -220,10 +226,23 @@ func render(spec providers.RouteSpec, o renderOptions) (rendered, error) {
 	if err := validate(spec); err != nil {
 		return rendered{}, err
 	}
-	body := renderBody(spec, o)
+	var body, shape string
+	if o.Dynamic {
+		if err := validateDynamic(spec); err != nil {
+			return rendered{}, err
+		}
+		tmpl := renderDynamicBody(spec, o)
+		sum := sha256.Sum256([]byte(tmpl))
+		shape = "sha256:" + hex.EncodeToString(sum[:])
+		text, _ := tableOf(spec, tagPlaceholder).MarshalText()
+		body = strings.ReplaceAll(tmpl, shapeMarker, shape)
+		body = strings.ReplaceAll(body, tableMarker, longBracket(string(text)))
+	} else {
+		body = renderBody(spec, o)
+	}
 	sum := sha256.Sum256([]byte(body))
 	tag := strconv.Itoa(spec.Release) + "/" + hex.EncodeToString(sum[:6])
-	body = strings.Replace(body, tagPlaceholder, tag, 1)
+	body = strings.ReplaceAll(body, tagPlaceholder, tag)
 	sum = sha256.Sum256([]byte(body))
 	checksum := "sha256:" + hex.EncodeToString(sum[:])
 	header := fmt.Sprintf("%sproject=%s env=%s service=%s release=%d checksum=%s\n",
@@ -233,6 +252,8 @@ func render(spec providers.RouteSpec, o renderOptions) (rendered, error) {
 		content:  []byte(header + body),
 		checksum: checksum,
 		tag:      tag,
+		table:    tableOf(spec, tag),
+		shape:    shape,
 	}, nil
 }
 
