@@ -26,6 +26,9 @@ type Options struct {
 	Reason    string         // -reason: required by hotfix, recorded
 	SecretKey []byte         // keys the HMACs of sensitive values
 	Journal   *state.Journal // an unfinished operation, if any
+	// RestoreDB names, for a rollback with -restore-db, the backup each
+	// database is restored from.
+	RestoreDB map[string]*state.Backup
 }
 
 // Plan returns the steps that bring the live world from prior and obs to

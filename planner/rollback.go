@@ -48,6 +48,7 @@ func Rollback(ctx context.Context, opts Options, cfg *config.Config, prior, targ
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	rollbackDatabases(p, cfg, opts, target, obs)
 	cleanOrphans(p, prior, obs)
 	finish(p, cfg)
 	return p, diags
@@ -154,4 +155,54 @@ func sameNames(a, b []state.Container) bool {
 		}
 	}
 	return true
+}
+
+// rollbackDatabases warns when code goes back across migrations still
+// applied, and restores the databases -restore-db names: after the
+// services moved (their containers stopped), a fresh backup first, then
+// the backup taken before the migrations.
+func rollbackDatabases(p *plan.Plan, cfg *config.Config, opts Options, target *state.State, obs *providers.Observations) {
+	for _, db := range cfg.Postgres {
+		had := map[string]bool{}
+		if d := target.Databases[db.Name]; d != nil {
+			for _, m := range d.Migrations {
+				had[m.Version] = true
+			}
+		}
+		var newer []string
+		if o := obs.Databases[db.Name]; o != nil {
+			for _, m := range o.Applied {
+				if !had[m.Version] {
+					newer = append(newer, m.Name)
+				}
+			}
+		}
+		b := opts.RestoreDB[db.Name]
+		if b == nil {
+			if len(newer) > 0 {
+				p.Warnings = append(p.Warnings, fmt.Sprintf("postgres.%s: release #%d predates migrations still applied (%s). Its code runs against the newer schema: safe only for additive (expand/contract) migrations. To restore the database too: slipway rollback -restore-db %d", db.Name, target.Release, strings.Join(newer, ", "), target.Release))
+			}
+			continue
+		}
+		res := &plan.Resource{Address: "postgres." + db.Name, Strategy: "restore"}
+		p.Resources = append(p.Resources, res)
+		sp := &svcPlan{p: p, res: res}
+		dir := ""
+		if db.Backup != nil {
+			dir = db.Backup.Dir
+		} else {
+			dir = filepathDir(b.Path)
+		}
+		sp.add(&plan.Step{Kind: plan.KindMigrate, Action: plan.Delete, Provider: "postgres", Target: db.Name, Database: db.Name,
+			RestoreFrom: b.Path, BackupDir: dir,
+			Detail: fmt.Sprintf("fresh backup of the live database into %s, then restore %s (taken %s, before release #%d) in one transaction; other sessions on the database are terminated", dir, b.Path, b.CreatedAt.UTC().Format("2006-01-02 15:04:05Z"), b.Release)})
+		p.Warnings = append(p.Warnings, fmt.Sprintf("postgres.%s: writes made since %s leave the live database; the fresh backup taken first keeps them.", db.Name, b.CreatedAt.UTC().Format("2006-01-02 15:04:05Z")))
+	}
+}
+
+func filepathDir(p string) string {
+	if i := strings.LastIndex(p, "/"); i > 0 {
+		return p[:i]
+	}
+	return "."
 }

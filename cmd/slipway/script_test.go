@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -113,6 +116,8 @@ func TestScript(t *testing.T) {
 			"exitcode":   cmdExitCode,
 			"waitfile":   cmdWaitFile,
 			"load":       cmdLoad,
+			"postgres":   cmdPostgres,
+			"webhook":    cmdWebhook,
 			"waitlocked": cmdWaitLocked,
 		},
 	})
@@ -442,5 +447,57 @@ func cmdLoad(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	default:
 		ts.Fatalf("usage: load start NAME ... | load stop NAME")
+	}
+}
+
+// postgres start runs a private PostgreSQL 15 for the script and sets
+// DATABASE_URL (TCP on loopback), PG_SOCKET_DIR, PG_PORT, PG_PASSWORD and
+// DATABASE_SOCKET_URL (the same database through the unix socket mounted
+// at /pgsock in a container).
+func cmdPostgres(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 || args[0] != "start" {
+		ts.Fatalf("usage: postgres start")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	pg, err := testenv.StartPostgres(ctx)
+	ts.Check(err)
+	ts.Defer(func() { _ = pg.Stop() })
+	ts.Setenv("DATABASE_URL", pg.URL())
+	ts.Setenv("PG_SOCKET_DIR", pg.Dir)
+	ts.Setenv("PG_PORT", strconv.Itoa(pg.Port))
+	ts.Setenv("PG_PASSWORD", pg.Password)
+	ts.Setenv("DATABASE_SOCKET_URL", fmt.Sprintf("postgres://%s:%s@/%s?host=/pgsock&port=%d&sslmode=disable", pg.User, url.QueryEscape(pg.Password), pg.Database, pg.Port))
+}
+
+// webhook start runs a local receiver that appends each request body, one
+// per line, to $WORK/webhook.log, and sets WEBHOOK_URL; webhook down sets
+// WEBHOOK_URL to a loopback port nothing listens on.
+func cmdWebhook(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: webhook start|down")
+	}
+	switch args[0] {
+	case "start":
+		var mu sync.Mutex
+		log := ts.MkAbs("webhook.log")
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			mu.Lock()
+			defer mu.Unlock()
+			f, err := os.OpenFile(log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+			if err == nil {
+				f.Write(append(bytes.ReplaceAll(b, []byte("\n"), nil), '\n'))
+				f.Close()
+			}
+		}))
+		ts.Defer(srv.Close)
+		ts.Setenv("WEBHOOK_URL", srv.URL+"/hook/s3cr3t-token")
+	case "down":
+		port, err := testenv.FreePort()
+		ts.Check(err)
+		ts.Setenv("WEBHOOK_URL", fmt.Sprintf("http://127.0.0.1:%d/hook/s3cr3t-token", port))
+	default:
+		ts.Fatalf("usage: webhook start|down")
 	}
 }

@@ -49,6 +49,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			rollbackCommand(s),
 			promoteCommand(s),
 			abortCommand(s),
+			dbCommand(s),
 			statusCommand(s),
 			validateCommand(s),
 			fmtCommand(s),
@@ -61,6 +62,10 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	for _, c := range app.Commands {
 		wrapArgsCheck(c)
 		c.OnUsageError = app.OnUsageError
+		for _, sub := range c.Subcommands {
+			wrapArgsCheck(sub)
+			sub.OnUsageError = app.OnUsageError
+		}
 	}
 	return app
 }
@@ -70,6 +75,9 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 // so `slipway rollback 3 -dry-run` would otherwise roll back for real.
 func wrapArgsCheck(c *cli.Command) {
 	action := c.Action
+	if action == nil {
+		return
+	}
 	c.Action = func(ctx *cli.Context) error {
 		args := ctx.Args().Slice()
 		for i, a := range args {

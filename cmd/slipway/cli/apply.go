@@ -17,8 +17,10 @@ import (
 	"github.com/slipwayhq/slipway/cmd/slipway/views"
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/prober"
+	"github.com/slipwayhq/slipway/notify"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
+	"github.com/slipwayhq/slipway/providers/postgres"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/records"
 	"github.com/urfave/cli/v2"
@@ -191,7 +193,24 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 		}
 	}
 	started := time.Now()
+	var startWarnings []string
+	var notifier *notify.Notifier
+	if len(se.cfg.Notifies) > 0 {
+		notifier = notify.New(se.cfg.Notifies, notify.Options{})
+		ev := notify.Event{Type: notify.EventStarted, Project: p.Project, Env: p.Env, Release: p.Release, PriorRelease: p.PriorRelease,
+			Operation: p.Operation, Who: opts.Who, Time: started, Summary: fmt.Sprintf("%s of release #%d started", p.Operation, p.Release)}
+		startWarnings = notifier.Send(ctx, ev)
+	}
 	next, rec, err := executor.Apply(hard, p, se.prov, opts, hook)
+	if rec != nil && notifier != nil {
+		// A failed notification never fails a release: it is a warning
+		// in the record, which is written again to keep it.
+		rec.Warnings = append(rec.Warnings, startWarnings...)
+		notifier.SendRecord(context.WithoutCancel(ctx), rec, recPaths[1])
+		if j, m, err := records.Write(recDir, rec); err == nil {
+			recPaths = [2]string{j, m}
+		}
+	}
 	var ee *executor.Error
 	if err != nil && !errors.As(err, &ee) {
 		ee = &executor.Error{Outcome: executor.NeedsIntervention, Err: err}
@@ -250,6 +269,9 @@ func (se *session) summary(th *views.TextHook, jh *views.JSONHook, rec *records.
 		return
 	}
 	th.Summary(rec.Result, p.Release, d, rec.Prober)
+	for _, w := range rec.Warnings {
+		fmt.Fprintf(se.s.out, "Warning: %s\n", w)
+	}
 	if recPath != "" {
 		fmt.Fprintf(se.s.out, "Record: %s\n", recPath)
 	}
@@ -265,6 +287,13 @@ func (se *session) store(next *state.State) error {
 	}
 	if k := se.cfg.Project.Keep; k > 0 {
 		_ = se.backend.PruneSnapshots(k)
+	}
+	for _, db := range se.cfg.Postgres {
+		if b := db.Backup; b != nil && b.Keep > 0 {
+			if _, err := postgres.Prune(b.Dir, se.cfg.Project.Name, db.Name, b.Keep); err != nil {
+				printError(se.s.err, fmt.Errorf("postgres.%s: prune backups: %w", db.Name, err), "")
+			}
+		}
 	}
 	return se.backend.ClearJournal()
 }

@@ -132,6 +132,12 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 		if opts.Reason == "" {
 			opts.Reason = se.c.String("m")
 		}
+		if se.c.Bool("restore-db") {
+			if opts.RestoreDB, err = se.restoreBackups(target); err != nil {
+				done()
+				return nil, nil, err
+			}
+		}
 		p, diags = planner.Rollback(ctx, opts, se.cfg, prior, target, obs)
 	} else {
 		p, diags = planner.Plan(ctx, opts, se.cfg, prior, obs)

@@ -20,6 +20,7 @@ func rollbackCommand(s *streams) *cli.Command {
    slipway rollback -auto-approve -m "p95 over 5s" v1.2.3`,
 		Flags: append(append(varFlags(), lockFlags()...),
 			&cli.BoolFlag{Name: "dry-run", Usage: "show the rollback plan and change nothing"},
+			&cli.BoolFlag{Name: "restore-db", Usage: "also restore each database from the backup taken before the migrations that followed the target (after a fresh backup of it as it is)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for 'yes'"},
 			&cli.StringFlag{Name: "m", Usage: "why you roll back; kept in the record"},
 			&cli.BoolFlag{Name: "json", Usage: "print the plan and the progress as JSON"},
@@ -100,4 +101,34 @@ func (se *session) snapshot(n int) (*state.State, error) {
 		return nil, fail(1, fmt.Errorf("read snapshot of release #%d: %w", n, err), "run 'slipway history' to list releases")
 	}
 	return st, nil
+}
+
+// restoreBackups finds, for each database, the backup to restore when
+// rolling back to target: the first one taken after it, before the
+// migrations of the release that followed.
+func (se *session) restoreBackups(target *state.State) (map[string]*state.Backup, error) {
+	releases, err := se.backend.Snapshots()
+	if err != nil {
+		return nil, fail(1, fmt.Errorf("list snapshots: %w", err), "")
+	}
+	out := map[string]*state.Backup{}
+	for _, db := range se.cfg.Postgres {
+		for _, n := range releases {
+			if n <= target.Release {
+				continue
+			}
+			st, err := se.backend.Snapshot(n)
+			if err != nil {
+				continue
+			}
+			if d := st.Databases[db.Name]; d != nil && d.LastBackup != nil && d.LastBackup.Release > target.Release {
+				out[db.Name] = d.LastBackup
+				break
+			}
+		}
+		if out[db.Name] == nil {
+			return nil, fail(1, fmt.Errorf("postgres.%s: no backup was taken after release #%d, so there is nothing to restore it from", db.Name, target.Release), "roll back without -restore-db")
+		}
+	}
+	return out, nil
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/providers/nginx"
+	"github.com/slipwayhq/slipway/providers/postgres"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/local"
 	"github.com/urfave/cli/v2"
@@ -139,7 +140,39 @@ func (se *session) providers() (providers.Set, func(), error) {
 		}
 		set.Router = r
 	}
-	return set, func() { d.Close() }, nil
+	closers := []func(){func() { d.Close() }}
+	for _, db := range se.cfg.Postgres {
+		pg, err := postgres.New(postgres.Options{URL: db.URL.Value, BinDir: se.rel(db.BinDir), Mask: se.mask})
+		if err != nil {
+			for _, c := range closers {
+				c()
+			}
+			return set, nil, fail(1, fmt.Errorf("postgres.%s: %w", db.Name, err), "")
+		}
+		if set.Databases == nil {
+			set.Databases = map[string]providers.Database{}
+		}
+		set.Databases[db.Name] = pg
+		closers = append(closers, func() { pg.Close() })
+	}
+	return set, func() {
+		for _, c := range closers {
+			c()
+		}
+	}, nil
+}
+
+// mask hides every sensitive value of the configuration in s.
+func (se *session) mask(s string) string {
+	if se.cfg == nil {
+		return s
+	}
+	for _, v := range se.cfg.SensitiveValues() {
+		if len(v) >= 4 {
+			s = strings.ReplaceAll(s, v, "(sensitive)")
+		}
+	}
+	return s
 }
 
 // rel resolves a path of the configuration against its directory.
@@ -175,6 +208,16 @@ func (se *session) observe(ctx context.Context, set providers.Set) (*providers.O
 			obs.Images[svc.Image] = id
 		}
 	}
+	for _, db := range se.cfg.Postgres {
+		o, err := observeDatabase(ctx, db, set.Databases[db.Name])
+		if err != nil {
+			return nil, fail(1, fmt.Errorf("postgres.%s: %w", db.Name, err), "check the database url and that the server is running")
+		}
+		if obs.Databases == nil {
+			obs.Databases = map[string]*providers.DatabaseObservation{}
+		}
+		obs.Databases[db.Name] = o
+	}
 	if set.Router != nil {
 		rs, err := set.Router.Observe(ctx, se.cfg.Project.Name, se.env)
 		if err != nil {
@@ -202,4 +245,30 @@ func gitCommit(dir string) string {
 		return ""
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// observeDatabase reads a database's migrations table and its migration
+// files, and compares them.
+func observeDatabase(ctx context.Context, db *config.Postgres, pg providers.Database) (*providers.DatabaseObservation, error) {
+	o := &providers.DatabaseObservation{}
+	if pg == nil {
+		return o, nil
+	}
+	if err := pg.Ping(ctx); err != nil {
+		return nil, err
+	}
+	applied, err := pg.Applied(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o.Applied = applied
+	if db.Migrations != "" {
+		files, err := postgres.LoadMigrations(db.Migrations)
+		if err != nil {
+			return nil, err
+		}
+		o.Files = files
+		o.Pending, o.Problem = postgres.Pending(files, applied)
+	}
+	return o, nil
 }
