@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/slipwayhq/slipway/providers/postgres"
 )
 
 // postgresSpec is a postgres check on the postgres block named database:
 // it answers (within max_latency when set); with no_pending, every
-// migration file is applied and none is dirty; with replication, the
+// migration file is applied, and none is dirty, changed since it was
+// applied, or gone (the postgres provider's Pending); with replication, the
 // database reports healthy replicas lagging at most max_replication_lag.
 type postgresSpec struct {
 	database          string
@@ -66,26 +69,17 @@ func (s postgresSpec) run(ctx context.Context, env *Env) (string, error) {
 		if err != nil {
 			return ev(), fmt.Errorf("read applied migrations of postgres %q: %w", s.database, err)
 		}
-		done := map[string]bool{}
-		var dirty []string
-		for _, m := range applied {
-			done[m.Version] = true
-			if m.Dirty {
-				dirty = append(dirty, m.Name)
-			}
+		pending, err := postgres.Pending(files, applied)
+		if err != nil {
+			return ev(), fmt.Errorf("migrations of postgres %q: %w", s.database, err)
 		}
-		var pending []string
-		for _, m := range files {
-			if !done[m.Version] {
-				pending = append(pending, m.Name)
-			}
+		names := make([]string, len(pending))
+		for i, m := range pending {
+			names[i] = m.Name
 		}
 		parts = append(parts, fmt.Sprintf("%d migrations applied, %d pending", len(applied), len(pending)))
-		if len(dirty) > 0 {
-			return ev(), fmt.Errorf("dirty migrations (failed part way): %s", listSome(dirty, 5))
-		}
 		if len(pending) > 0 {
-			return ev(), fmt.Errorf("pending migrations: %s", listSome(pending, 5))
+			return ev(), fmt.Errorf("pending migrations: %s", listSome(names, 5))
 		}
 	}
 	if s.replication {
