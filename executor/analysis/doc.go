@@ -21,4 +21,7 @@
 // fail threshold, is worse than stable by more than a relative margin, has
 // warned for longer than warn_for, or when query errors persist past a
 // limit; Warn when it crosses a warn threshold; Pass otherwise.
+//
+// A Gate runs one canary step's analysis: back-to-back windows for the
+// step's duration, failing at the first failing window.
 package analysis

@@ -187,6 +187,12 @@ func (p *Probe) one(ctx context.Context, group string) (sample, bool) {
 	if err == nil {
 		_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
+		switch resp.Header.Get(GroupHeader) {
+		case GroupStable:
+			s.group = GroupStable
+		case GroupCandidate:
+			s.group = GroupCandidate
+		}
 	}
 	s.at = time.Now()
 	if ctx.Err() != nil {
@@ -198,12 +204,6 @@ func (p *Probe) one(ctx context.Context, group string) (sample, bool) {
 	}
 	s.lat = s.at.Sub(start).Seconds()
 	s.failed = resp.StatusCode >= 500
-	switch resp.Header.Get(GroupHeader) {
-	case GroupStable:
-		s.group = GroupStable
-	case GroupCandidate:
-		s.group = GroupCandidate
-	}
 	return s, true
 }
 
