@@ -158,7 +158,7 @@ func (p *Postgres) Backup(ctx context.Context, path string) (providers.BackupInf
 }
 
 // checkBackup runs pg_restore --list on a backup: it must be non-empty and
-// readable as a custom-format archive with at least one entry.
+// readable as a custom-format archive.
 func (p *Postgres) checkBackup(ctx context.Context, path string) error {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -171,13 +171,13 @@ func (p *Postgres) checkBackup(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("check backup: %w", err)
 	}
-	for _, line := range strings.Split(out, "\n") {
-		line = strings.TrimSpace(line)
-		if line != "" && !strings.HasPrefix(line, ";") {
-			return nil
-		}
+	// A database with nothing in it yet (before its first migration) dumps
+	// to an archive with a header and no entry: that is a valid backup. An
+	// archive pg_restore cannot read fails above.
+	if !strings.Contains(out, "Archive created at") {
+		return fmt.Errorf("check backup: %w: pg_restore --list shows no archive header", ErrEmptyBackup)
 	}
-	return fmt.Errorf("check backup: %w: pg_restore --list shows no entry", ErrEmptyBackup)
+	return nil
 }
 
 // Restore checks the backup at path with pg_restore --list, terminates the

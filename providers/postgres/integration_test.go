@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -534,5 +535,69 @@ func TestPasswordNeverShown(t *testing.T) {
 			continue
 		}
 		assertNoPassword(t, what+" error", err.Error(), trickyPassword)
+	}
+}
+
+func TestMigrationMayNotEndItsTransaction(t *testing.T) {
+	s := startServer(t)
+	p := s.provider(t)
+	dir, ms := migrations(t, map[string]string{
+		"0001_a.sql": "CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n",
+	})
+	_, err := p.Migrate(t.Context(), ms, 1, "ci")
+	var me *providers.MigrationError
+	if !errors.As(err, &me) || !errors.Is(err, ErrTransactionControl) || me.File != filepath.Join(dir, "0001_a.sql") || me.Line != 2 {
+		t.Fatalf("Migrate error = %v, want ErrTransactionControl at 0001_a.sql:2", err)
+	}
+	if s.tableExists(t, "slipway", "b") {
+		t.Error("the statement after COMMIT ran")
+	}
+	if a, _ := p.Applied(t.Context()); len(a) != 0 {
+		t.Errorf("Applied = %+v, want none", a)
+	}
+}
+
+func TestMigrateWaitsForTheLock(t *testing.T) {
+	s := startServer(t)
+	p := s.provider(t)
+	holder := s.conn(t, "slipway")
+	defer holder.Close(context.Background())
+	if _, err := holder.Exec(t.Context(), lockSQL); err != nil {
+		t.Fatal(err)
+	}
+	_, ms := migrations(t, map[string]string{"0001_a.sql": "CREATE TABLE a (id int);"})
+
+	// While another holds the lock, Migrate waits until its context ends,
+	// and Resolve refuses at once.
+	ctx, cancel := context.WithCancel(t.Context())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := p.Migrate(ctx, ms, 1, "ci")
+		errc <- err
+	}()
+	for s.count(t, "slipway", "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted") == 0 {
+		select {
+		case err := <-errc:
+			t.Fatalf("Migrate returned while another held the lock: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err := p.Resolve(t.Context(), "0001", true); !errors.Is(err, ErrMigrating) {
+		t.Errorf("Resolve while locked = %v, want ErrMigrating", err)
+	}
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Errorf("Migrate cancelled while waiting = %v, want context.Canceled", err)
+	}
+	if s.tableExists(t, "slipway", "a") {
+		t.Error("Migrate ran without the lock")
+	}
+
+	// Once released, Migrate proceeds.
+	if _, err := holder.Exec(t.Context(), unlockSQL); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := p.Migrate(t.Context(), ms, 1, "ci"); err != nil || len(done) != 1 {
+		t.Errorf("Migrate after release = %+v, %v", done, err)
 	}
 }

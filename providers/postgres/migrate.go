@@ -26,6 +26,11 @@ var ErrMigrating = errors.New("another migration is running")
 // has the checksum it was loaded with.
 var ErrFileChanged = errors.New("migration file changed since it was loaded")
 
+// ErrTransactionControl is returned (inside a *providers.MigrationError)
+// when a migration that runs in a transaction ends that transaction itself
+// with COMMIT, ROLLBACK or the like.
+var ErrTransactionControl = errors.New("migration ended its own transaction: remove BEGIN/COMMIT or start the file with '-- slipway:no-transaction'")
+
 // MigrationsTable is the table that records applied migrations.
 const MigrationsTable = "slipway_schema_migrations"
 
@@ -152,7 +157,7 @@ func (p *Postgres) apply(ctx context.Context, conn *pgx.Conn, m providers.Migrat
 		if err := conn.QueryRow(ctx, insert, a.Version, a.Name, a.Checksum, who, release, true).Scan(&a.AppliedAt); err != nil {
 			return a, &providers.MigrationError{File: file, Err: p.errorf(err, "record migration")}
 		}
-		if err := p.run(ctx, conn, src, stmts, file); err != nil {
+		if err := p.run(ctx, conn, src, stmts, file, false); err != nil {
 			return a, err
 		}
 		if _, err := conn.Exec(ctx, "UPDATE "+MigrationsTable+" SET dirty = false WHERE version = $1", a.Version); err != nil {
@@ -166,7 +171,7 @@ func (p *Postgres) apply(ctx context.Context, conn *pgx.Conn, m providers.Migrat
 		return a, &providers.MigrationError{File: file, Err: p.errorf(err, "begin transaction")}
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
-	if err := p.run(ctx, tx.Conn(), src, stmts, file); err != nil {
+	if err := p.run(ctx, tx.Conn(), src, stmts, file, true); err != nil {
 		return a, err
 	}
 	if err := tx.QueryRow(ctx, insert, a.Version, a.Name, a.Checksum, who, release, false).Scan(&a.AppliedAt); err != nil {
@@ -179,8 +184,9 @@ func (p *Postgres) apply(ctx context.Context, conn *pgx.Conn, m providers.Migrat
 }
 
 // run executes statements one by one with the simple protocol; an error
-// names the file and the line of the error (or of its statement).
-func (p *Postgres) run(ctx context.Context, conn *pgx.Conn, src string, stmts []statement, file string) error {
+// names the file and the line of the error (or of its statement). With
+// inTx, a statement that leaves the transaction is an error.
+func (p *Postgres) run(ctx context.Context, conn *pgx.Conn, src string, stmts []statement, file string, inTx bool) error {
 	for _, st := range stmts {
 		if _, err := conn.Exec(ctx, st.Text, pgx.QueryExecModeSimpleProtocol); err != nil {
 			pos := 0
@@ -189,6 +195,9 @@ func (p *Postgres) run(ctx context.Context, conn *pgx.Conn, src string, stmts []
 				pos = int(pgErr.Position)
 			}
 			return &providers.MigrationError{File: file, Line: errorLine(src, st, pos), Err: p.wrapMasked(err)}
+		}
+		if inTx && conn.PgConn().TxStatus() != 'T' {
+			return &providers.MigrationError{File: file, Line: errorLine(src, st, 0), Err: ErrTransactionControl}
 		}
 	}
 	return nil

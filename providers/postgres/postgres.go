@@ -87,6 +87,10 @@ func (p *Postgres) Close() error {
 	return nil
 }
 
+// Redacted returns the connection string without the password, for plans
+// and messages.
+func (p *Postgres) Redacted() string { return p.clean(p.toolConn) }
+
 // Database returns the name of the database the URL names.
 func (p *Postgres) Database() string { return p.cfg.Database }
 

@@ -125,3 +125,13 @@ func TestClosed(t *testing.T) {
 		t.Errorf("Migrate after Close = %v, want ErrClosed", err)
 	}
 }
+
+func TestRedacted(t *testing.T) {
+	p, err := New(Options{URL: "postgres://" + url.UserPassword("app", trickyPassword).String() + "@db:5432/main?sslmode=require"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := p.Redacted(), "postgres://app@db:5432/main?sslmode=require"; got != want {
+		t.Errorf("Redacted = %q, want %q", got, want)
+	}
+}
