@@ -31,6 +31,9 @@ type testNginx struct {
 	ConfigDir string
 	AccessLog string
 	ErrorLog  string
+
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // needNginx skips the test when nginx is missing, or fails it under CI.
@@ -48,6 +51,13 @@ func needNginx(t *testing.T) {
 // ConfigDir/*.conf (and extra http-context lines), and stops it at cleanup.
 func startNginx(t *testing.T, extra ...string) *testNginx {
 	t.Helper()
+	return startNginxModules(t, nil, 1, extra...)
+}
+
+// startNginxModules is startNginx with load_module lines for modules and
+// the given number of worker processes.
+func startNginxModules(t *testing.T, modules []string, workers int, extra ...string) *testNginx {
+	t.Helper()
 	needNginx(t)
 	dir := t.TempDir()
 	n := &testNginx{
@@ -60,13 +70,16 @@ func startNginx(t *testing.T, extra ...string) *testNginx {
 	if err := os.Mkdir(n.ConfigDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	var temps strings.Builder
+	var temps, loads strings.Builder
 	for _, k := range []string{"client_body", "proxy", "fastcgi", "uwsgi", "scgi"} {
 		fmt.Fprintf(&temps, "    %s_temp_path %s;\n", k, filepath.Join(dir, k))
 	}
-	conf := fmt.Sprintf(`daemon off;
+	for _, m := range modules {
+		fmt.Fprintf(&loads, "load_module %s;\n", m)
+	}
+	conf := fmt.Sprintf(`%[6]sdaemon off;
 master_process on;
-worker_processes 1;
+worker_processes %[7]d;
 user root;
 pid %[1]s/nginx.pid;
 error_log %[2]s info;
@@ -76,11 +89,21 @@ http {
 %[3]s    %[5]s
     include %[4]s/*.conf;
 }
-`, dir, n.ErrorLog, temps.String(), n.ConfigDir, strings.Join(extra, "\n    "))
+`, dir, n.ErrorLog, temps.String(), n.ConfigDir, strings.Join(extra, "\n    "), loads.String(), workers)
 	if err := os.WriteFile(n.Conf, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(nginxBinary, "-p", dir, "-c", n.Conf)
+	n.start(t)
+	t.Cleanup(n.stop)
+	return n
+}
+
+// start runs the master and returns once it has written its pid file.
+func (n *testNginx) start(t *testing.T) {
+	t.Helper()
+	pidFile := filepath.Join(n.Prefix, "nginx.pid")
+	_ = os.Remove(pidFile)
+	cmd := exec.Command(nginxBinary, "-p", n.Prefix, "-c", n.Conf)
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -88,20 +111,12 @@ http {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGQUIT)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-	})
+	n.cmd, n.done = cmd, done
 	// Ready once the pid file exists (the master wrote it after binding).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); err == nil {
-			break
+		if _, err := os.Stat(pidFile); err == nil {
+			return
 		}
 		select {
 		case <-done:
@@ -113,7 +128,22 @@ http {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return n
+}
+
+// stop asks the master to quit gracefully and waits; it kills the
+// process group after 5 seconds. Stopping a stopped nginx does nothing.
+func (n *testNginx) stop() {
+	if n.cmd == nil {
+		return
+	}
+	_ = n.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-n.done:
+	case <-time.After(5 * time.Second):
+		_ = syscall.Kill(-n.cmd.Process.Pid, syscall.SIGKILL)
+		<-n.done
+	}
+	n.cmd = nil
 }
 
 // options returns router options driving n.
@@ -187,4 +217,29 @@ func writeSelfSigned(t *testing.T, name string) (certPath, keyPath string) {
 		t.Fatal(err)
 	}
 	return certPath, keyPath
+}
+
+// luaModuleFiles are Debian's NDK and Lua modules, in load order.
+var luaModuleFiles = []string{"/usr/lib/nginx/modules/ndk_http_module.so", "/usr/lib/nginx/modules/ngx_http_lua_module.so"}
+
+// needLua skips the test when nginx or its Lua module is missing, or
+// fails it under CI.
+func needLua(t *testing.T) {
+	t.Helper()
+	needNginx(t)
+	for _, m := range luaModuleFiles {
+		if _, err := os.Stat(m); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("nginx's Lua module is required under CI (apt-get install -y libnginx-mod-http-lua): %v", err)
+			}
+			t.Skipf("nginx's Lua module not installed: %v", err)
+		}
+	}
+}
+
+// forModes runs test once per switch mode, as subtests.
+func forModes(t *testing.T, test func(t *testing.T, mode string)) {
+	for _, mode := range []string{SwitchReload, SwitchDynamic} {
+		t.Run(mode, func(t *testing.T) { test(t, mode) })
+	}
 }

@@ -27,8 +27,25 @@ type liveRoute struct {
 
 func newLiveRoute(t *testing.T) *liveRoute {
 	t.Helper()
-	ngx := startNginx(t)
-	r, err := New(ngx.options())
+	return newLiveRouteMode(t, SwitchReload)
+}
+
+// newLiveRouteMode is newLiveRoute with a router in the given switch
+// mode; SwitchDynamic runs nginx with the Lua module and two workers.
+func newLiveRouteMode(t *testing.T, mode string) *liveRoute {
+	t.Helper()
+	var ngx *testNginx
+	o := Options{}
+	if mode == SwitchDynamic {
+		needLua(t)
+		ngx = startNginxModules(t, luaModuleFiles, 2)
+		o = ngx.options()
+		o.Switch, o.AdminDir = SwitchDynamic, filepath.Join(t.TempDir(), "admin")
+	} else {
+		ngx = startNginx(t)
+		o = ngx.options()
+	}
+	r, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +109,10 @@ func (l *liveRoute) count(t *testing.T, n int, header ...string) map[string]int 
 	return got
 }
 
-func TestApplySwitchesTraffic(t *testing.T) {
-	l := newLiveRoute(t)
+func TestApplySwitchesTraffic(t *testing.T) { forModes(t, testApplySwitchesTraffic) }
+
+func testApplySwitchesTraffic(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
 	f := l.apply(t)
 	if f.Edited() || f.Release != 1 || f.Path != filepath.Join(l.ngx.ConfigDir, "slipway-demo-test-web.conf") {
 		t.Fatalf("apply returned %+v", f)
@@ -121,8 +140,10 @@ func TestApplySwitchesTraffic(t *testing.T) {
 	}
 }
 
-func TestSharesAndAccessLog(t *testing.T) {
-	l := newLiveRoute(t)
+func TestSharesAndAccessLog(t *testing.T) { forModes(t, testSharesAndAccessLog) }
+
+func testSharesAndAccessLog(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
 	for _, tc := range []struct {
 		weight   int
 		min, max int // candidate answers out of 1000
@@ -169,8 +190,10 @@ func TestSharesAndAccessLog(t *testing.T) {
 	}
 }
 
-func TestCanaryHeaderAndSticky(t *testing.T) {
-	l := newLiveRoute(t)
+func TestCanaryHeaderAndSticky(t *testing.T) { forModes(t, testCanaryHeaderAndSticky) }
+
+func testCanaryHeaderAndSticky(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
 	l.spec.CanaryHeader = "X-Canary"
 	l.spec.StickyCookie = "slipway_web"
 	l.apply(t)
@@ -209,8 +232,10 @@ func TestCanaryHeaderAndSticky(t *testing.T) {
 	}
 }
 
-func TestProxyHeadersAndTimeout(t *testing.T) {
-	l := newLiveRoute(t)
+func TestProxyHeadersAndTimeout(t *testing.T) { forModes(t, testProxyHeadersAndTimeout) }
+
+func testProxyHeadersAndTimeout(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
 	seen := make(chan http.Header, 1)
 	slow := make(chan struct{})
 	t.Cleanup(func() { close(slow) })
@@ -328,8 +353,10 @@ func TestReloadDoingNothingIsNotConfirmed(t *testing.T) {
 	}
 }
 
-func TestRemove(t *testing.T) {
-	l := newLiveRoute(t)
+func TestRemove(t *testing.T) { forModes(t, testRemove) }
+
+func testRemove(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
 	f := l.apply(t)
 	if err := l.router.Remove(context.Background(), "demo", "test", "web"); err != nil {
 		t.Fatalf("remove: %v", err)
@@ -345,8 +372,10 @@ func TestRemove(t *testing.T) {
 	}
 }
 
-func TestTLS(t *testing.T) {
-	l := newLiveRoute(t)
+func TestTLS(t *testing.T) { forModes(t, testTLS) }
+
+func testTLS(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
 	l.spec.TLSCert, l.spec.TLSKey = writeSelfSigned(t, "demo.test")
 	l.apply(t) // confirmation goes over https
 	probe := l.router.probeFor(l.spec)
