@@ -50,8 +50,9 @@ func Route(project, env, service string) string {
 // newline yet. Rotation is followed: when the path names a new file, the
 // old one is read to its end (now and at the next Read, since nginx writes
 // to it until it reopens its logs) and the new one from its start. A file
-// shorter than the offset was truncated in place (copytruncate) and is read
-// again from its start. A missing file is an empty window (no requests
+// shorter than the offset, or whose bytes just before the offset are no
+// longer the end of the last line read, was truncated in place
+// (copytruncate) and is read again from its start. A missing file is an empty window (no requests
 // yet); a file that cannot be read is a query error.
 //
 // time_iso8601 has whole seconds, so a window's edges are exact to a
@@ -73,11 +74,42 @@ type Nginx struct {
 	lastEnd   time.Time // the end of the last window read
 }
 
+// tailLen is how many bytes before the offset are kept to notice a file
+// truncated and refilled past the offset between two reads.
+const tailLen = 64
+
 // logFile is an open log file and how far it has been read.
 type logFile struct {
-	f   *os.File
-	fi  os.FileInfo
-	off int64
+	f    *os.File
+	fi   os.FileInfo
+	off  int64
+	tail []byte // the bytes just before off, as last read
+}
+
+// rewritten reports whether lf's file no longer holds, just before the
+// offset, the bytes last read there: it was truncated and written again.
+func (lf *logFile) rewritten(size int64) bool {
+	if size < lf.off {
+		return true
+	}
+	if len(lf.tail) == 0 || lf.f == nil {
+		return false
+	}
+	var buf [tailLen]byte
+	m, err := lf.f.ReadAt(buf[:len(lf.tail)], lf.off-int64(len(lf.tail)))
+	return err == nil && !bytes.Equal(buf[:m], lf.tail)
+}
+
+// remember keeps the bytes just before lf's offset.
+func (lf *logFile) remember() {
+	k := min(lf.off, tailLen)
+	if cap(lf.tail) < tailLen {
+		lf.tail = make([]byte, 0, tailLen)
+	}
+	lf.tail = lf.tail[:k]
+	if m, err := lf.f.ReadAt(lf.tail, lf.off-k); err != nil || int64(m) != k {
+		lf.tail = lf.tail[:0]
+	}
 }
 
 // NewNginx returns a Source reading the access log at logPath, counting
@@ -172,8 +204,8 @@ func (n *Nginx) Read(ctx context.Context, from, to time.Time) (Window, error) {
 			n.prev = n.cur
 		}
 		n.cur = nil
-	case n.cur != nil && fi.Size() < n.cur.off:
-		n.cur.off = 0 // truncated in place
+	case n.cur != nil && n.cur.rewritten(fi.Size()):
+		n.cur.off, n.cur.tail = 0, n.cur.tail[:0] // truncated in place
 	}
 	if err == nil && (n.cur == nil || n.cur.f == nil) {
 		if err := n.open(from); err != nil {
@@ -211,8 +243,8 @@ func (n *Nginx) open(from time.Time) error {
 	}
 	if n.cur != nil && os.SameFile(n.cur.fi, fi) {
 		n.cur.f, n.cur.fi = f, fi
-		if fi.Size() < n.cur.off {
-			n.cur.off = 0
+		if n.cur.rewritten(fi.Size()) {
+			n.cur.off, n.cur.tail = 0, n.cur.tail[:0]
 		}
 		return nil
 	}
@@ -298,8 +330,10 @@ func (n *Nginx) scan(ctx context.Context, lf *logFile, lo, hi int64) (bool, erro
 		}
 		switch {
 		case stop:
+			lf.remember()
 			return true, nil
 		case m < len(n.buf):
+			lf.remember()
 			return consumed, nil // at the end: maybe a partial last line
 		case done == 0 && len(n.buf) < maxLine:
 			n.buf = make([]byte, 2*len(n.buf)) // a line longer than buf

@@ -208,6 +208,24 @@ func TestNginxTruncation(t *testing.T) {
 	wantCounts(t, read(t, n, 1), 0, 0, 3, 1)
 	appendLog(t, path, lines(t, 2, GroupStable, t0.Add(60*time.Second), 0, nil))
 	wantCounts(t, read(t, n, 2), 2, 0, 0, 0)
+
+	// Truncated and written past the old offset before the next read: the
+	// bytes before the offset changed, so the file is read from its start.
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendLog(t, path, lines(t, 40, GroupCandidate, t0.Add(90*time.Second), 4, nil))
+	wantCounts(t, read(t, n, 3), 0, 0, 40, 10)
+
+	// The same, across a Close and a reopen.
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	appendLog(t, path, lines(t, 50, GroupStable, t0.Add(120*time.Second), 0, nil))
+	wantCounts(t, read(t, n, 4), 50, 0, 0, 0)
 }
 
 func TestNginxMissingThenCreated(t *testing.T) {
