@@ -246,3 +246,19 @@ func TestTallyReading(t *testing.T) {
 		t.Fatalf("after reset: %+v", r)
 	}
 }
+
+func TestWindowRecords(t *testing.T) {
+	w := win(2, side{100, 5, 0.3}, side{200, 0, 0.1})
+	got := w.Records(3, Warn)
+	if len(got) != 2 {
+		t.Fatalf("%d readings, want 2", len(got))
+	}
+	c, s := got[0], got[1]
+	if c.Step != 3 || !c.Time.Equal(w.End) || c.Version != GroupCandidate || c.Requests != 100 ||
+		!near(c.ErrorRate, 0.05) || !near(c.P50, 0.15) || !near(c.P95, 0.3) || !near(c.P99, 0.6) || c.Verdict != "warn" {
+		t.Errorf("candidate reading %+v", c)
+	}
+	if s.Version != GroupStable || s.Requests != 200 || s.ErrorRate != 0 || s.Verdict != "warn" {
+		t.Errorf("stable reading %+v", s)
+	}
+}

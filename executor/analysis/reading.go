@@ -5,6 +5,8 @@ import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/slipwayhq/slipway/state/records"
 )
 
 // Names of the two groups a route splits requests between, as the access
@@ -100,4 +102,15 @@ func (t *tally) reading(version string) Reading {
 func percentile(sorted []float64, p float64) float64 {
 	i := int(math.Ceil(p*float64(len(sorted)))) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// Records returns the readings of w as the operation record stores them,
+// candidate first, both with verdict v, stamped with the window's end.
+func (w Window) Records(step int, v Verdict) []records.AnalysisReading {
+	out := make([]records.AnalysisReading, 0, 2)
+	for _, r := range []Reading{w.Candidate, w.Stable} {
+		out = append(out, records.AnalysisReading{Step: step, Time: w.End, Version: r.Version, Requests: r.Requests,
+			ErrorRate: r.ErrorRate, P50: r.P50, P95: r.P95, P99: r.P99, Verdict: v.String()})
+	}
+	return out
 }
