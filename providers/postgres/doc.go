@@ -26,19 +26,26 @@
 // connection, creates the table if needed, re-reads the applied rows under
 // the lock (so a second migrator waits, then skips what the first applied)
 // and applies each pending migration statement by statement, with the
-// simple query protocol. A migration runs in one transaction together with
+// simple query protocol (one statement at a time, so that the failing
+// statement is known even when PostgreSQL gives no position; statements
+// split as psql splits them). A migration runs in one transaction together with
 // the insert of its row; one whose first line is "-- slipway:no-transaction"
 // runs outside a transaction, its row inserted dirty first and marked clean
 // when every statement succeeded. The first failure stops Migrate with a
 // *providers.MigrationError naming the file and the line of the failing
-// statement (of the error itself when PostgreSQL gives a position).
+// statement (of the error itself when PostgreSQL gives a position). A
+// migration in a transaction may not end it (COMMIT, ROLLBACK):
+// ErrTransactionControl. Resolve clears a dirty row (applied) or deletes it
+// (pending) by version or file name.
 //
 // # Backups
 //
 // Backup runs pg_dump -Fc into a temporary file beside the target, checks
 // it with pg_restore --list, and renames it into place with mode 0600.
 // Restore checks the backup the same way, terminates the other sessions on
-// the database and runs pg_restore --clean --if-exists --single-transaction.
+// the database and runs pg_restore --clean --if-exists --single-transaction:
+// all or nothing. --clean drops only what the backup contains, so objects
+// created after the backup (a table of a later migration) stay.
 // Programs come from Options.BinDir, else PATH, else the newest
 // /usr/lib/postgresql/*/bin. BackupName and Prune name backups and enforce
 // retention.
