@@ -80,11 +80,20 @@ func (s commandSpec) run(ctx context.Context, env *Env) (string, error) {
 	took := round(time.Since(start))
 	name := s.argv[0]
 	if err != nil {
-		ev := fmt.Sprintf("%s failed after %s", name, took)
-		if tail := lastLines(out.String(), tailLines); tail != "" {
-			ev += "; output tail:\n" + tail
-		}
 		var ee *exec.ExitError
+		what := "failed"
+		switch {
+		case ctx.Err() == context.DeadlineExceeded:
+			what = "was killed at its timeout"
+		case errors.As(err, &ee) && ee.Exited():
+			what = fmt.Sprintf("exited %d", ee.ExitCode())
+		case errors.As(err, &ee):
+			what = ee.ProcessState.String()
+		}
+		ev := fmt.Sprintf("%s %s after %s, %d bytes of output", name, what, took, out.total)
+		if tail := lastLines(out.String(), tailLines); tail != "" {
+			ev += "\n" + tail
+		}
 		switch {
 		case ctx.Err() == context.DeadlineExceeded:
 			return ev, fmt.Errorf("%w: %s ran longer than its timeout", ErrTimeout, name)
