@@ -93,6 +93,26 @@ func shapeOf(content []byte) (shape string, ok bool) {
 	return "", false
 }
 
+// fileTable returns the table a dynamic route file starts nginx with; ok
+// is false when content holds none.
+func fileTable(content []byte) (Table, bool) {
+	_, rest, found := strings.Cut(string(content), "m.boot = assert(m.parse([")
+	if !found {
+		return Table{}, false
+	}
+	eq := rest[:len(rest)-len(strings.TrimLeft(rest, "="))]
+	rest, found = strings.CutPrefix(rest[len(eq):], "[\n")
+	if !found {
+		return Table{}, false
+	}
+	text, _, found := strings.Cut(rest, "]"+eq+"]")
+	var t Table
+	if !found || t.UnmarshalText([]byte(text)) != nil {
+		return Table{}, false
+	}
+	return t, true
+}
+
 // renderDynamicBody is the dynamic file's body with shapeMarker and
 // tableMarker (and tagPlaceholder inside the table) not yet filled in.
 func renderDynamicBody(spec providers.RouteSpec, o renderOptions) string {

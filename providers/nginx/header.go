@@ -79,5 +79,13 @@ func liveOf(content []byte) (spec providers.RouteSpec, tag string, ok bool) {
 			tag = strings.Trim(strings.TrimSuffix(v, " always"), `"`)
 		}
 	}
+	if strings.HasPrefix(tag, "$") {
+		// A dynamic file: responses carry the tag of its table.
+		t, ok := fileTable(content)
+		if !ok {
+			return spec, "", false
+		}
+		tag = t.Tag
+	}
 	return spec, tag, spec.Listen > 0 && spec.Location != "" && tag != ""
 }

@@ -66,11 +66,17 @@ func tableOf(spec providers.RouteSpec, tag string) Table {
 }
 
 // MarshalText writes the table as the admin endpoint and the route file
-// carry it: one "key value" line per field, in a fixed order, addresses
-// separated by spaces.
+// carry it: one "key value" line per field ("key" alone when the value is
+// empty), in a fixed order, addresses separated by spaces.
 func (t Table) MarshalText() ([]byte, error) {
 	var b strings.Builder
-	line := func(k, v string) { b.WriteString(k + " " + v + "\n") }
+	line := func(k, v string) {
+		if v == "" {
+			b.WriteString(k + "\n")
+		} else {
+			b.WriteString(k + " " + v + "\n")
+		}
+	}
 	line("release", strconv.Itoa(t.Release))
 	line("tag", t.Tag)
 	line("weight", strconv.Itoa(t.CandidateWeight))
