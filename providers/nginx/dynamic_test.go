@@ -51,7 +51,7 @@ func TestTableText(t *testing.T) {
 	}
 
 	for _, bad := range []string{
-		"release 1\ntag x\nweight 0\nstable a:1\n",                      // no candidate
+		"release 1\ntag x\nweight 0\nstable a:1\n",                       // no candidate
 		"release 1\ntag x\nweight 0\nstable a:1\ncandidate a:1\nfoo 1\n", // unknown key
 		"release x\ntag x\nweight 0\nstable a:1\ncandidate a:1\n",        // release not a number
 		"release 1\nrelease 2\ntag x\nweight 0\nstable a:1\ncandidate a:1\n",
