@@ -81,8 +81,10 @@ func planDatabase(p *plan.Plan, cfg *config.Config, opts Options, prior *state.S
 		for _, m := range o.Pending {
 			n = append(n, m.Name)
 		}
+		// The provider gets every file: it checks the applied ones again
+		// under its lock and applies the rest.
 		s := sp.add(&plan.Step{Kind: plan.KindMigrate, Action: plan.Update, Provider: "postgres", Target: db.Name, Database: db.Name,
-			Migrations: o.Pending, Detail: fmt.Sprintf("%d pending: %s", len(n), strings.Join(n, ", "))})
+			Migrations: o.Files, Detail: fmt.Sprintf("%d pending: %s", len(n), strings.Join(n, ", "))})
 		if db.Restore && db.Backup != nil {
 			s.Compensation = &plan.Step{Kind: plan.KindMigrate, Action: plan.Delete, Provider: "postgres", Target: db.Name, Database: db.Name,
 				RestoreFrom: "backup", BackupDir: db.Backup.Dir, Detail: "restore the backup taken before migrating (after a fresh backup)"}
