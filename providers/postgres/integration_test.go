@@ -601,3 +601,22 @@ func TestMigrateWaitsForTheLock(t *testing.T) {
 		t.Errorf("Migrate after release = %+v, %v", done, err)
 	}
 }
+
+func TestBackupOfAnEmptyDatabase(t *testing.T) {
+	// The first release backs up before its first migration.
+	s := startServer(t)
+	p := s.provider(t)
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "empty.dump")
+	info, err := p.Backup(ctx, path)
+	if err != nil {
+		t.Fatalf("Backup of an empty database: %v", err)
+	}
+	if info.Size == 0 {
+		t.Error("empty database gave an empty file")
+	}
+	s.exec(t, "slipway", "CREATE TABLE later (id int); INSERT INTO later VALUES (1)")
+	if err := p.Restore(ctx, path); err != nil {
+		t.Fatalf("Restore of an empty database's backup: %v", err)
+	}
+}
