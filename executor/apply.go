@@ -22,10 +22,20 @@ type Journal interface {
 	ClearJournal() error
 }
 
-// Checker runs the checks of one phase. It returns the evidence of each
-// check and an error when a critical one failed.
+// Checker runs the checks of one phase. candidate is the address
+// ("127.0.0.1:49153") of one of the new containers for a preview phase, ""
+// otherwise. It returns the evidence of each check and an error when a
+// critical one failed.
 type Checker interface {
-	Run(ctx context.Context, phase string, names []string) ([]records.CheckEvidence, error)
+	Run(ctx context.Context, phase string, names []string, candidate string) ([]records.CheckEvidence, error)
+}
+
+// Analyzer runs the analysis of one canary step: windows of readings of
+// the candidate against stable, over the step's pause. It reports each
+// window's readings and returns an error when a window fails, or when the
+// step ends without data (fewer requests than needed is never a pass).
+type Analyzer interface {
+	Analyse(ctx context.Context, s *plan.Step, report func(readings []records.AnalysisReading, verdict, reason string)) error
 }
 
 // Prober sends requests through the router while traffic moves and counts
@@ -44,6 +54,7 @@ type Options struct {
 	Now         func() time.Time // default time.Now
 	Checker     Checker          // nil: a plan with check steps fails
 	Prober      Prober           // nil: no prober
+	Analyzer    Analyzer         // nil: a plan with analyse steps fails
 	// Record is called with the operation record whenever it changes, from
 	// the start of the operation to its end.
 	Record func(r *records.Record)
@@ -395,7 +406,13 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		if r.opts.Checker == nil {
 			return fmt.Errorf("no checker is configured to run %s checks %s", s.Phase, strings.Join(s.Checks, ", "))
 		}
-		ev, err := r.opts.Checker.Run(ctx, s.Phase, s.Checks)
+		candidate := ""
+		if len(s.Names) > 0 {
+			if c, ok := r.liveContainer(s.Names[0]); ok {
+				candidate = c.HostAddr
+			}
+		}
+		ev, err := r.opts.Checker.Run(ctx, s.Phase, s.Checks, candidate)
 		r.rec.Checks = append(r.rec.Checks, ev...)
 		return err
 	case plan.KindBackup:
@@ -408,7 +425,23 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 	case plan.KindMigrate:
 		return r.migrate(ctx, s, sr)
 	case plan.KindAnalyse:
-		return fmt.Errorf("analysis %q: no metric source is available in this version of slipway", s.Analysis)
+		if r.opts.Analyzer == nil {
+			return fmt.Errorf("analysis %q: no metric source is configured", s.Analysis)
+		}
+		return r.opts.Analyzer.Analyse(ctx, s, func(rs []records.AnalysisReading, verdict, reason string) {
+			r.mu.Lock()
+			r.rec.Analysis = append(r.rec.Analysis, rs...)
+			r.mu.Unlock()
+			msg := verdict
+			for _, x := range rs {
+				msg += fmt.Sprintf("; %s %d requests, %.1f%% errors, p95 %s", x.Version, x.Requests, 100*x.ErrorRate, seconds(x.P95))
+			}
+			if reason != "" {
+				msg += " (" + reason + ")"
+			}
+			r.hook.Progress(s, msg)
+			r.record()
+		})
 	}
 	return fmt.Errorf("step kind %s is not supported", s.Kind)
 }
@@ -642,4 +675,12 @@ func (r *run) adopt() {
 	for _, c := range cs {
 		r.setLive(c)
 	}
+}
+
+// seconds shows a latency in seconds for people.
+func seconds(v float64) string {
+	if v != v { // NaN: unknown
+		return "-"
+	}
+	return time.Duration(v * float64(time.Second)).Round(time.Millisecond).String()
 }

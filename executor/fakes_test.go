@@ -244,7 +244,7 @@ type fakeChecker struct {
 	fail map[string]error
 }
 
-func (c *fakeChecker) Run(ctx context.Context, phase string, names []string) ([]records.CheckEvidence, error) {
+func (c *fakeChecker) Run(ctx context.Context, phase string, names []string, candidate string) ([]records.CheckEvidence, error) {
 	c.w.mu.Lock()
 	c.w.record("checks %s", phase)
 	c.w.mu.Unlock()

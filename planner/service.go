@@ -175,6 +175,22 @@ func plural(n int, one string) string {
 	return fmt.Sprintf("%d %ss", n, one)
 }
 
+// preview adds the preview checks, which run against one of the new
+// containers directly after its health gate and before any traffic moves.
+func preview(sp *svcPlan, cfg *config.Config, specs []providers.ContainerSpec) {
+	var names []string
+	for _, c := range cfg.Checks {
+		if c.Phase == "preview" {
+			names = append(names, c.Name)
+		}
+	}
+	if len(names) == 0 || len(specs) == 0 {
+		return
+	}
+	sp.add(&plan.Step{Kind: plan.KindCheck, Provider: "slipway", Target: "preview", Phase: "preview", Checks: names,
+		Names: []string{specs[0].Name}, Detail: fmt.Sprintf("%s against %s before traffic moves: %s", plural(len(names), "preview check"), specs[0].Name, strings.Join(names, ", "))})
+}
+
 // start adds the start and health steps of specs; removing them is the
 // start step's compensation.
 func start(sp *svcPlan, svc *config.Service, specs []providers.ContainerSpec, label string) {
@@ -197,6 +213,7 @@ func planFirst(sp *svcPlan, cfg *config.Config, svc *config.Service, specs []pro
 		label = " (" + next.Color + ")"
 	}
 	start(sp, svc, specs, label)
+	preview(sp, cfg, specs)
 	if svc.Route == nil {
 		return
 	}
@@ -260,6 +277,7 @@ func retire(sp *svcPlan, svc *config.Service, ps *state.Service, old []string, n
 
 func planBlueGreen(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.Service, specs []providers.ContainerSpec, old []string, next *state.Service) {
 	start(sp, svc, specs, " ("+next.Color+")")
+	preview(sp, cfg, specs)
 	if svc.Route != nil {
 		rs := routeSpec(cfg, sp.p.Env, svc, next.Release, next.Version, "")
 		sp.add(&plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
@@ -293,6 +311,7 @@ func planHotfix(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.
 				Detail: "start the old containers again", Names: old}})
 	}
 	start(sp, svc, specs, "")
+	preview(sp, cfg, specs)
 	if svc.Route != nil {
 		rs := routeSpec(cfg, sp.p.Env, svc, next.Release, next.Version, "")
 		sp.add(&plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
@@ -307,6 +326,7 @@ func planHotfix(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.
 
 func planCanary(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.Service, specs []providers.ContainerSpec, old []string, next *state.Service) {
 	start(sp, svc, specs, " (candidate)")
+	preview(sp, cfg, specs)
 	c := svc.Canary
 	if svc.Route != nil {
 		for i, st := range c.Steps {
@@ -355,6 +375,9 @@ func planRolling(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state
 		end := min(b+batch, len(specs))
 		group := specs[b:end]
 		start(sp, svc, group, fmt.Sprintf(" (batch %d)", b/batch+1))
+		if b == 0 {
+			preview(sp, cfg, group)
+		}
 		var retiring []string
 		for i := b; i < end && i < len(old); i++ {
 			retiring = append(retiring, old[i])

@@ -51,6 +51,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			abortCommand(s),
 			dbCommand(s),
 			statusCommand(s),
+			checkCommand(s),
 			validateCommand(s),
 			fmtCommand(s),
 			historyCommand(s),

@@ -178,6 +178,8 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 		Resume:      se.resume,
 		Abort:       se.abort,
 		Prober:      newProber(p),
+		Analyzer:    analyzer{se: se},
+		Checker:     checker{se: se},
 		Record: func(r *records.Record) {
 			r.GitCommit = commit
 			r.Plan = planJSON
