@@ -15,9 +15,40 @@
 // proxy_next_upstream is off: a failing candidate's request is never retried
 // on stable.
 //
-// Traffic moves through a Switcher. Reload, the one implemented here, runs
-// "nginx -t" with the configured binary, prefix and conf, then
-// "nginx -s reload". After a switch slipway confirms the new routing is
+// Options.Switch chooses how traffic changes go live: "reload" (the
+// default), "dynamic", or "auto" (dynamic when "nginx -T" shows the Lua
+// module loaded, else reload; Mode says which).
+//
+// In reload mode traffic moves through a Switcher. Reload, the one
+// implemented here, runs "nginx -t" with the configured binary, prefix and
+// conf, then "nginx -s reload". Every reload makes nginx's old workers
+// close their idle keep-alive connections, and a request a client sends on
+// one at that moment is lost.
+//
+// In dynamic mode (nginx's Lua module: Debian's libnginx-mod-http-lua, or
+// OpenResty) the route file still holds the whole routing, as a Table of
+// peers, weight, versions, sticky cookie and canary header that the Lua
+// code starts from, so a started or restarted nginx routes right. A
+// lua_shared_dict holds the live table; each request's group is chosen
+// from it exactly as split_clients would (MurmurHash2 of $request_id or of
+// the sticky cookie, the canary header wins), written to the same access
+// log variable, and balancer_by_lua picks a peer of that group. Each route
+// has an admin endpoint, "GET|PUT /table" on a unix socket in
+// Options.AdminDir, a directory slipway keeps 0700 (nginx makes its sockets
+// world-writable; the directory keeps other users out). Apply writes the
+// file for the next start, sets the table over the socket, reads it back
+// and confirms the new tag answers: no reload, no connection closed. Only
+// a change of the route's shape (listen port, server name, location, TLS
+// files, timeouts, access log) reloads; PlanSwitch says which will happen
+// and Live reports the table nginx uses. A table set over the socket is
+// tied to the file nginx loaded: after a reload or a restart the file is
+// the truth. nginx leaves the socket file behind when its master is killed
+// with SIGKILL, and then refuses to start ("bind() ... Address already in
+// use") until it is removed: clear AdminDir/*.sock before starting nginx
+// (AdminDir defaults to /run/slipway/nginx, which a reboot empties). Apply
+// removes such a stale socket itself before it reloads.
+//
+// After a switch slipway confirms the new routing is
 // live: every response of the route carries an X-Slipway-Release header
 // naming "<release>/<short checksum>", and Apply polls it until it names the
 // new file. On any failure the previous file is restored byte for byte and

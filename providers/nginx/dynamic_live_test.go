@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -472,5 +473,29 @@ func TestLiveOfReloadRoute(t *testing.T) {
 	_, err := l.router.Live(context.Background(), "demo", "test", "web")
 	if !errors.Is(err, ErrNoAdmin) {
 		t.Fatalf("live table of a reload route: %v, want ErrNoAdmin", err)
+	}
+}
+
+// TestDynamicApplyClearsAStaleSocket: a socket file nobody listens on (left
+// by an nginx killed with SIGKILL) would make the reload's bind fail; Apply
+// removes it first.
+func TestDynamicApplyClearsAStaleSocket(t *testing.T) {
+	l := newLiveRouteMode(t, SwitchDynamic)
+	if err := ensureAdminDir(l.router.opts.AdminDir); err != nil {
+		t.Fatal(err)
+	}
+	sock := AdminSocket(l.router.opts.AdminDir, "demo", "test", "web")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := os.Stat(sock); err != nil {
+		t.Fatalf("no stale socket to test with: %v", err)
+	}
+	l.apply(t)
+	if lt := l.live(t); !lt.Table.Equal(l.wantTable(t)) {
+		t.Fatalf("live table %+v", lt)
 	}
 }

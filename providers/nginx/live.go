@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/slipwayhq/slipway/providers"
@@ -83,6 +84,13 @@ func (n *Nginx) applyDynamic(ctx context.Context, spec providers.RouteSpec, r re
 	}
 	if cerr := context.Cause(ctx); cerr != nil {
 		return fmt.Errorf("apply route %q: %w", path, cerr)
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		// A socket file nobody listens on, left by an nginx killed with
+		// SIGKILL: the reload's bind would fail on it.
+		if rerr := os.Remove(adm.socket); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			return fmt.Errorf("apply route %q: remove stale admin socket: %w", path, rerr)
+		}
 	}
 	// A new shape, a route not loaded yet, or an endpoint that fails:
 	// reload, then check the table nginx reports.

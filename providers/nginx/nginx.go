@@ -454,7 +454,8 @@ func (p probe) get(ctx context.Context) (string, error) {
 }
 
 // confirm polls the route until it answers with tag, and keeps answering
-// with it for n.settle: after a reload nginx's master starts the new
+// with it for settle (n.settle after a reload, 0 after a table change,
+// which every request sees at once): after a reload nginx's master starts the new
 // workers, waits (100ms in nginx's source) and only then tells the old
 // workers to stop accepting connections, so the first new answer does not
 // yet mean that every new connection gets the new routing.

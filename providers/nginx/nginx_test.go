@@ -361,6 +361,9 @@ func testRemove(t *testing.T, mode string) {
 	if err := l.router.Remove(context.Background(), "demo", "test", "web"); err != nil {
 		t.Fatalf("remove: %v", err)
 	}
+	if _, err := os.Stat(AdminSocket(l.router.opts.AdminDir, "demo", "test", "web")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("admin socket left after remove: %v", err)
+	}
 	if _, err := os.Stat(f.Path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("route file still there: %v", err)
 	}
