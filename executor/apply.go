@@ -101,6 +101,9 @@ type run struct {
 	// services (applied migrations, backups).
 	backups   map[string]string
 	dbChanged bool
+	// journalWrites counts the journal writes, naming the fault points
+	// of a test build (see Faultpoint).
+	journalWrites int
 }
 
 // Apply performs p and returns the state after it. On failure it returns
@@ -216,7 +219,12 @@ func (r *run) persist() error {
 	if r.opts.Journal == nil {
 		return nil
 	}
-	return r.opts.Journal.WriteJournal(r.journal)
+	if err := r.opts.Journal.WriteJournal(r.journal); err != nil {
+		return err
+	}
+	r.journalWrites++
+	Faultpoint(fmt.Sprintf("after-journal:%d", r.journalWrites))
+	return nil
 }
 
 func (r *run) record() {
@@ -241,6 +249,9 @@ func (r *run) step(ctx context.Context, i int, s *plan.Step) error {
 	r.hook.StepStarted(s)
 	sr := records.StepRecord{Index: i, ID: s.ID, Kind: s.Kind.String(), Target: s.Target, Detail: s.Detail, Started: r.opts.Now().UTC()}
 	err := r.do(ctx, s, &sr)
+	if err == nil {
+		Faultpoint("after-action:" + s.ID)
+	}
 	sr.Ended = r.opts.Now().UTC()
 	d := sr.Ended.Sub(sr.Started)
 	if err != nil && !errors.Is(err, errPaused) {
@@ -320,6 +331,9 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		// A hard stop during the undo lets the compensation under way
 		// finish.
 		err := r.do(context.WithoutCancel(ctx), c, &sr)
+		if err == nil {
+			Faultpoint("after-action:" + c.ID)
+		}
 		sr.Ended = r.opts.Now().UTC()
 		r.hook.CompensationFinished(c, sr.Ended.Sub(sr.Started), err)
 		if err != nil {
