@@ -59,3 +59,26 @@ func (d *dbHolder) serveDB(w http.ResponseWriter, r *http.Request) {
 	}
 	fmt.Fprintln(w, "connected")
 }
+
+// migrateDB is the app's own migration command (as `manage.py migrate` is
+// for a Django app): it creates its table if needed and records that this
+// version migrated. Running it twice for one version changes nothing.
+func migrateDB(ctx context.Context, url, version string, out io.Writer) error {
+	if url == "" {
+		return fmt.Errorf("DATABASE_URL is not set")
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS demoapp_migrations (version text PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())`); err != nil {
+		return err
+	}
+	tag, err := conn.Exec(ctx, `INSERT INTO demoapp_migrations (version) VALUES ($1) ON CONFLICT DO NOTHING`, version)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demoapp: migrated the database for version %s (%d new)\n", version, tag.RowsAffected())
+	return nil
+}

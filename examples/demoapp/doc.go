@@ -30,6 +30,9 @@
 // Metrics count every request except those to /health and /metrics, so that
 // probes and scrapes do not dilute error rates.
 //
+// With -migrate, demoapp migrates DATABASE_URL as an app migrates itself
+// (a demoapp_migrations table, one row per version) and exits.
+//
 // With -healthcheck, demoapp instead GETs http://127.0.0.1:$PORT/health and
 // exits 0 on 200, 1 otherwise (for a Docker HEALTHCHECK).
 //

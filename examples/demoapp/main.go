@@ -29,6 +29,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	fs := flag.NewFlagSet("demoapp", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	healthcheck := fs.Bool("healthcheck", false, "GET http://127.0.0.1:$PORT/health and exit 0 on 200, 1 otherwise")
+	migrate := fs.Bool("migrate", false, "migrate DATABASE_URL the way an app migrates itself, then exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -40,6 +41,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 	if err != nil {
 		fmt.Fprintf(stderr, "demoapp: error: %v\n", err)
 		return 2
+	}
+	if *migrate {
+		if err := migrateDB(ctx, getenv("DATABASE_URL"), cfg.Version, stdout); err != nil {
+			fmt.Fprintf(stderr, "demoapp: migrate: %v\n", err)
+			return 1
+		}
+		return 0
 	}
 	if *healthcheck {
 		if err := checkHealth(ctx, "http://127.0.0.1:"+cfg.Port+"/health"); err != nil {
