@@ -84,6 +84,9 @@ func Trigger(r *Record) string {
 	}
 	switch r.Operation {
 	case OpRollback:
+		if r.TargetRelease > 0 && r.TargetRelease != r.Release {
+			return fmt.Sprintf("manual rollback from release #%d to release #%d (made release #%d)%s (%s)", r.PriorRelease, r.TargetRelease, r.Release, who, reason)
+		}
 		return fmt.Sprintf("manual rollback from release #%d to release #%d%s (%s)", r.PriorRelease, r.Release, who, reason)
 	case OpAbort:
 		return fmt.Sprintf("abort of the paused release #%d%s (%s)", r.Release, who, reason)
@@ -234,7 +237,11 @@ func timeline(r *Record, inc *Incident) []Moment {
 	if r.Who != "" {
 		who = " by " + r.Who
 	}
-	add(r.Started, "%s of release #%d started%s (release #%d live)", r.Operation, r.Release, who, r.PriorRelease)
+	if r.Operation == OpRollback && r.TargetRelease > 0 && r.TargetRelease != r.Release {
+		add(r.Started, "rollback to release #%d (as release #%d) started%s (release #%d live)", r.TargetRelease, r.Release, who, r.PriorRelease)
+	} else {
+		add(r.Started, "%s of release #%d started%s (release #%d live)", r.Operation, r.Release, who, r.PriorRelease)
+	}
 	trigger := triggerStep(r)
 	after := false // compensations follow the step that failed
 	for i := range r.Steps {
@@ -322,6 +329,8 @@ func writeRestored(b *strings.Builder, r *Record, inc *Incident) {
 		fmt.Fprintf(b, "- Now: release #%d could not be restored; check the steps below and the live services before anything else.\n", r.PriorRelease)
 	case r.Result == ResultRolledBack:
 		fmt.Fprintf(b, "- Now: release #%d is serving again.\n", r.PriorRelease)
+	case r.Result == ResultSucceeded && r.Operation == OpRollback && r.TargetRelease > 0 && r.TargetRelease != r.Release:
+		fmt.Fprintf(b, "- Now: release #%d serves what release #%d ran.\n", r.Release, r.TargetRelease)
 	case r.Result == ResultSucceeded && r.Operation == OpRollback:
 		fmt.Fprintf(b, "- Now: release #%d is serving again.\n", r.Release)
 	case r.Result == ResultSucceeded && r.Operation == OpAbort:

@@ -237,6 +237,21 @@ func TestGolden(t *testing.T) {
 		{"apply-needs-intervention.incident.md", func(*testing.T) string { return IncidentReport(checkFailed()) }},
 		{"rollback.incident.md", func(*testing.T) string { return IncidentReport(manualRollback()) }},
 		{"rollback.md", func(*testing.T) string { return Markdown(manualRollback()) }},
+		{"rollback-target.md", func(*testing.T) string { return Markdown(rollbackToSnapshot()) }},
+		{"rollback-target.json", func(t *testing.T) string {
+			p, _, err := Write(t.TempDir(), rollbackToSnapshot())
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if back, err := Load(p); err != nil || !equalRecords(back, rollbackToSnapshot()) {
+				t.Errorf("Load does not give back the rollback record: %v\n%+v", err, back)
+			}
+			return string(data)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -29,6 +29,16 @@ func Markdown(r *Record) string {
 	row("Project", r.Project)
 	row("Environment", env)
 	fmt.Fprintf(&b, "| Release | #%d -> #%d |\n", r.PriorRelease, r.Release)
+	if r.TargetRelease > 0 {
+		fmt.Fprintf(&b, "| Returned to | the snapshot of release #%d |\n", r.TargetRelease)
+	}
+	for _, c := range r.Changes {
+		v := c.String()
+		if c.Strategy != "" {
+			v += " (" + c.Strategy + ")"
+		}
+		row("Changed", v)
+	}
 	row("Who", r.Who)
 	row("Started", stamp(r.Started))
 	if !r.Ended.IsZero() {

@@ -55,18 +55,24 @@ var ErrUnsupportedVersion = errors.New("unsupported record format version")
 
 // Record is the account of one operation.
 type Record struct {
-	ID           string    `json:"id"`        // a UUID; Write sets one if empty
-	Operation    string    `json:"operation"` // one of the Op constants
-	Project      string    `json:"project"`
-	Env          string    `json:"env"`
-	Release      int       `json:"release"`       // the release made (or returned to)
-	PriorRelease int       `json:"prior_release"` // the release live before
-	Who          string    `json:"who"`           // user@host
-	Started      time.Time `json:"started"`
-	Ended        time.Time `json:"ended,omitzero"` // zero while running
-	GitCommit    string    `json:"git_commit,omitempty"`
-	ConfigHash   string    `json:"config_hash,omitempty"`
-	Reason       string    `json:"reason,omitempty"` // hotfix and rollback reason
+	ID           string `json:"id"`        // a UUID; Write sets one if empty
+	Operation    string `json:"operation"` // one of the Op constants
+	Project      string `json:"project"`
+	Env          string `json:"env"`
+	Release      int    `json:"release"`       // the release made (a rollback makes a new one)
+	PriorRelease int    `json:"prior_release"` // the release live before
+	// TargetRelease is, for a rollback, the release whose snapshot it
+	// returned to; 0 otherwise (and in records written before it existed).
+	TargetRelease int       `json:"target_release,omitempty"`
+	Who           string    `json:"who"` // user@host
+	Started       time.Time `json:"started"`
+	Ended         time.Time `json:"ended,omitzero"` // zero while running
+	GitCommit     string    `json:"git_commit,omitempty"`
+	ConfigHash    string    `json:"config_hash,omitempty"`
+	Reason        string    `json:"reason,omitempty"` // hotfix and rollback reason
+	// Changes are the resources the operation changed, with their versions
+	// and strategy, as the history lists them.
+	Changes []Change `json:"changes,omitempty"`
 	// Plan is the plan as JSON, already free of secrets.
 	Plan     json.RawMessage   `json:"plan,omitempty"`
 	Steps    []StepRecord      `json:"steps"`
@@ -80,6 +86,39 @@ type Record struct {
 	// Incident adds to the incident report what the rest of the record
 	// cannot show (threshold, restored data, archived logs); nil is fine.
 	Incident *Incident `json:"incident,omitempty"`
+}
+
+// Change is one resource an operation changed.
+type Change struct {
+	Resource string `json:"resource"` // "service.web", "postgres.main"
+	From     string `json:"from,omitempty"`
+	To       string `json:"to,omitempty"`
+	Strategy string `json:"strategy,omitempty"` // blue_green, ..., rollback, restore
+}
+
+// String is the change for people: "service.web v1 -> v2", with an image
+// reference shortened to its tag.
+func (c Change) String() string {
+	from, to := tag(c.From), tag(c.To)
+	switch {
+	case from == "" && to == "":
+		return c.Resource
+	case from == "":
+		return c.Resource + " " + to
+	case to == "" || from == to:
+		return c.Resource + " " + from
+	}
+	return c.Resource + " " + from + " -> " + to
+}
+
+// tag is the tag of an image reference ("repo:v2" -> "v2"), or ref itself
+// when it has none.
+func tag(ref string) string {
+	ref, _, _ = strings.Cut(ref, "@")
+	if i := strings.LastIndex(ref, ":"); i >= 0 && !strings.Contains(ref[i:], "/") {
+		return ref[i+1:]
+	}
+	return ref
 }
 
 // StepRecord is one step as it ran (or did not).
