@@ -45,6 +45,7 @@ func (d *decoder) decodeNginx(blk *hcl.Block, s *BlockSchema) *Nginx {
 		Prefix:     d.str(b, "prefix"),
 		Conf:       d.str(b, "conf"),
 		Switch:     d.enum(b, "switch", "reload", "dynamic", "auto"),
+		AdminDir:   d.str(b, "admin_dir"),
 		ListenHost: d.str(b, "listen_host"),
 		DeclRange:  blk.DefRange,
 	}

@@ -97,8 +97,10 @@ type Nginx struct {
 	Prefix string
 	// Conf is nginx -c for a private instance; "" uses nginx's default.
 	Conf string
-	// Switch is how traffic moves: "reload" (default), "dynamic" or "auto".
+	// Switch is how traffic moves: "reload", "dynamic" or "auto" (default).
 	Switch string
+	// AdminDir is the root-only directory of dynamic switching's sockets.
+	AdminDir string
 	// ListenHost is the address routes listen on ("" = every address).
 	ListenHost string
 	// DeclRange is the block header's range.

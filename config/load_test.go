@@ -64,7 +64,7 @@ func TestLoadFull(t *testing.T) {
 	if cfg.Docker.Host != "unix:///var/run/docker.sock" {
 		t.Errorf("Docker = %+v", cfg.Docker)
 	}
-	if n := cfg.Nginx; n == nil || n.ConfigDir != "/etc/nginx/conf.d" || n.Binary != "nginx" || n.Switch != "reload" {
+	if n := cfg.Nginx; n == nil || n.ConfigDir != "/etc/nginx/conf.d" || n.Binary != "nginx" || n.Switch != "auto" || n.AdminDir != "/run/slipway/nginx" {
 		t.Errorf("Nginx = %+v", cfg.Nginx)
 	}
 	pg := cfg.PostgresDB("main")
@@ -181,7 +181,7 @@ notify "n" { webhook = "https://x" }
 	if cfg.Docker == nil || cfg.Docker.Host != "" {
 		t.Errorf("Docker = %+v", cfg.Docker)
 	}
-	if *cfg.Nginx != (Nginx{ConfigDir: "/etc/nginx/conf.d", AccessLog: "/var/log/nginx/slipway.log", Binary: "nginx", Switch: "reload", DeclRange: cfg.Nginx.DeclRange}) {
+	if *cfg.Nginx != (Nginx{ConfigDir: "/etc/nginx/conf.d", AccessLog: "/var/log/nginx/slipway.log", Binary: "nginx", Switch: "auto", AdminDir: "/run/slipway/nginx", DeclRange: cfg.Nginx.DeclRange}) {
 		t.Errorf("Nginx = %+v", cfg.Nginx)
 	}
 	if b := cfg.Postgres[0].Backup; b.When != "migrations" || b.Keep != 0 {

@@ -221,17 +221,17 @@ func cmdDemoImage(ts *testscript.TestScript, neg bool, args []string) {
 
 var nginxes sync.Map // dir -> *testenv.Nginx
 
-// nginx start|stop runs a private nginx under $WORK/nginx and sets
+// nginx start|start-lua|stop runs a private nginx under $WORK/nginx and sets
 // NGINX_PREFIX, NGINX_CONF, NGINX_CONF_DIR, NGINX_ACCESS_LOG and
 // NGINX_PORT (a free port for a route to listen on).
 func cmdNginx(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: nginx start|stop")
+		ts.Fatalf("usage: nginx start|start-lua|stop")
 	}
 	dir := ts.MkAbs("nginx")
 	switch args[0] {
-	case "start":
-		n, err := testenv.StartNginx(dir)
+	case "start", "start-lua":
+		n, err := testenv.StartNginxWithOpts(dir, testenv.StartNginxOpts{Lua: args[0] == "start-lua"})
 		ts.Check(err)
 		nginxes.Store(dir, n)
 		ts.Defer(func() { _ = n.Stop() })

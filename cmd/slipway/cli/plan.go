@@ -10,6 +10,7 @@ import (
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
+	"github.com/slipwayhq/slipway/providers/nginx"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/urfave/cli/v2"
 )
@@ -150,6 +151,7 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 		return nil, nil, exit(1)
 	}
 	se.prov = set
+	se.annotateSwitch(ctx, p)
 	se.prior = prior
 	return p, done, nil
 }
@@ -165,4 +167,44 @@ func (se *session) readState() (*state.State, error) {
 		st.Env = se.env
 	}
 	return st, nil
+}
+
+// annotateSwitch says, on each traffic step, how nginx will make it live:
+// through the Lua module's live table with no reload, or by a reload (and
+// why).
+func (se *session) annotateSwitch(ctx context.Context, p *plan.Plan) {
+	n, ok := se.prov.Router.(*nginx.Nginx)
+	if !ok {
+		return
+	}
+	for _, s := range p.Steps {
+		t := s.Traffic
+		if s.Kind != plan.KindTraffic || t == nil || t.Remove {
+			continue
+		}
+		spec := t.Route
+		// Addresses are known only once containers run; they do not
+		// change the route's shape.
+		spec.Stable = placeholders(len(t.Stable))
+		spec.Candidate = placeholders(len(t.Candidate))
+		spec.CandidateWeight = t.CandidateWeight
+		sw, err := n.PlanSwitch(ctx, spec)
+		switch {
+		case err != nil:
+		case sw.Mode == nginx.SwitchDynamic:
+			s.Detail += " (dynamic: no reload)"
+		case sw.Reason != "":
+			s.Detail += " (nginx reload: " + sw.Reason + ")"
+		default:
+			s.Detail += " (nginx reload)"
+		}
+	}
+}
+
+func placeholders(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("127.0.0.1:%d", 40000+i)
+	}
+	return out
 }

@@ -133,7 +133,7 @@ func (se *session) providers() (providers.Set, func(), error) {
 	}
 	set.Runtime = d
 	if n := se.cfg.Nginx; n != nil {
-		r, err := nginx.New(nginx.Options{ConfigDir: se.rel(n.ConfigDir), AccessLog: se.rel(n.AccessLog), Binary: n.Binary, Prefix: se.rel(n.Prefix), Conf: se.rel(n.Conf), ListenHost: n.ListenHost})
+		r, err := nginx.New(nginx.Options{ConfigDir: se.rel(n.ConfigDir), AccessLog: se.rel(n.AccessLog), Binary: n.Binary, Prefix: se.rel(n.Prefix), Conf: se.rel(n.Conf), ListenHost: n.ListenHost, Switch: n.Switch, AdminDir: n.AdminDir})
 		if err != nil {
 			d.Close()
 			return set, nil, fail(1, fmt.Errorf("nginx: %w", err), "")

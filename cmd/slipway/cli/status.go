@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/providers/nginx"
 	"github.com/urfave/cli/v2"
 )
 
@@ -46,6 +47,8 @@ func statusCommand(s *streams) *cli.Command {
 				Color      string                `json:"color,omitempty"`
 				Weights    map[string]int        `json:"weights,omitempty"`
 				Route      *providers.RouteFile  `json:"route,omitempty"`
+				Switch     string                `json:"switch,omitempty"`
+				Live       string                `json:"live_table,omitempty"`
 				Containers []providers.Container `json:"containers"`
 			}
 			var out []svcStatus
@@ -65,6 +68,12 @@ func statusCommand(s *streams) *cli.Command {
 				for i, r := range obs.Routes {
 					if r.Service == n {
 						ss.Route = &obs.Routes[i]
+					}
+				}
+				if n, ok := set.Router.(*nginx.Nginx); ok && ss.Route != nil {
+					ss.Switch = n.Mode()
+					if lt, err := n.Live(c.Context, st.Project, se.env, ss.Service); err == nil {
+						ss.Live = lt.String()
 					}
 				}
 				out = append(out, ss)
@@ -90,7 +99,10 @@ func statusCommand(s *streams) *cli.Command {
 					if ss.Route.Edited() {
 						edited = "  (edited outside slipway)"
 					}
-					fmt.Fprintf(s.out, "  nginx: %s routes release #%d%s\n", ss.Route.Path, ss.Route.Release, edited)
+					fmt.Fprintf(s.out, "  nginx: %s routes release #%d%s (switch: %s)\n", ss.Route.Path, ss.Route.Release, edited, ss.Switch)
+					if ss.Live != "" {
+						fmt.Fprintf(s.out, "  live table: %s\n", ss.Live)
+					}
 				}
 				tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "  CONTAINER\tSTATE\tHEALTH\tADDRESS\tCOLOR\tRELEASE")
