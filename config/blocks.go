@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -423,13 +424,85 @@ func (d *decoder) decodeAnalysis(blk *hcl.Block, s *BlockSchema) *Analysis {
 	if b.get("min_requests").ok && an.MinRequests < 0 {
 		d.errorf(b.subject("min_requests"), "Invalid Request Count", "The argument \"min_requests\" must be 0 or more; %d is not.", an.MinRequests)
 	}
+	an.QueryErrorLimit = d.int(b, "query_error_limit")
+	if b.set("query_error_limit") && an.QueryErrorLimit < 1 {
+		d.errorf(b.subject("query_error_limit"), "Invalid Query Error Limit", "The argument \"query_error_limit\" must be 1 or more readings; %d is not.", an.QueryErrorLimit)
+	}
 	if t := b.first("error_rate"); t != nil {
 		an.ErrorRate = d.threshold(t, func(a *attr) float64 { return a.num / 100 })
 	}
 	if t := b.first("latency_p95"); t != nil {
 		an.LatencyP95 = d.threshold(t, func(a *attr) float64 { return a.dur.Seconds() })
 	}
+	if pb := b.first("prometheus"); pb != nil {
+		an.Prometheus = d.decodePrometheus(pb)
+		if an.Source != "prometheus" {
+			d.diags = append(d.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Unused Prometheus Block",
+				Detail:   fmt.Sprintf("The analysis %q reads from the %q source, so its prometheus block is not used; set source = \"prometheus\" to use it.", an.Name, an.Source),
+				Subject:  pb.hcl.DefRange.Ptr(),
+			})
+		}
+	} else if an.Source == "prometheus" {
+		d.errorf(b.subject("source"), "Missing Prometheus Block", "The analysis %q reads from Prometheus, so it needs a prometheus block with the API's url and the requests and errors queries.", an.Name)
+	}
+	if an.Prometheus != nil && an.LatencyP95 != nil && an.Prometheus.P95 == "" && an.Source == "prometheus" {
+		d.errorf(b.first("latency_p95").hcl.DefRange.Ptr(), "Missing P95 Query", "The analysis %q judges latency_p95, so its prometheus block needs a p95 query.", an.Name)
+	}
 	return an
+}
+
+// promPlaceholders are the placeholders that tell the versions apart in a
+// Prometheus query.
+var promPlaceholders = []string{"{{version}}", "{{release}}"}
+
+// decodePrometheus decodes analysis.prometheus.
+func (d *decoder) decodePrometheus(blk *block) *Prometheus {
+	b := blk.body
+	p := &Prometheus{
+		URL:       d.str(b, "url"),
+		Requests:  d.str(b, "requests"),
+		Errors:    d.str(b, "errors"),
+		P50:       d.str(b, "p50"),
+		P95:       d.str(b, "p95"),
+		P99:       d.str(b, "p99"),
+		DeclRange: blk.hcl.DefRange,
+	}
+	if b.get("url").ok && p.URL != "" {
+		u, err := url.Parse(p.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			d.errorf(b.subject("url"), "Invalid Prometheus URL", "The url must be the Prometheus HTTP API's base URL, http(s)://host[:port][/prefix], such as \"http://127.0.0.1:9090\"; %q is not.", p.URL)
+		}
+	} else if b.get("url").ok {
+		d.errorf(b.subject("url"), "Empty Value", "The Prometheus url must not be empty.")
+	}
+	for _, name := range []string{"requests", "errors", "p50", "p95", "p99"} {
+		q := d.str(b, name)
+		switch {
+		case !b.set(name):
+		case strings.TrimSpace(q) == "" && (name == "requests" || name == "errors"):
+			d.errorf(b.subject(name), "Empty Value", "The %s query must not be empty.", name)
+		case strings.TrimSpace(q) != "" && !containsAny(q, promPlaceholders):
+			d.diags = append(d.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagWarning,
+				Summary:  "Query Reads Both Versions Alike",
+				Detail:   fmt.Sprintf("The %s query has neither {{version}} nor {{release}}, so stable and candidate read the same numbers and the canary is not compared with stable.", name),
+				Subject:  b.subject(name),
+			})
+		}
+	}
+	return p
+}
+
+// containsAny reports whether s contains any of subs.
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // threshold decodes error_rate or latency_p95; level reads warn and fail.
@@ -438,6 +511,9 @@ func (d *decoder) threshold(blk *block, level func(*attr) float64) *Threshold {
 	t := &Threshold{WarnFor: d.dur(b, "warn_for"), DeclRange: blk.hcl.DefRange}
 	if a := b.get("warn"); a.ok && d.noSecret(b, "warn") {
 		t.Warn = level(a)
+	}
+	if a := b.get("relative"); a.ok && d.noSecret(b, "relative") {
+		t.Relative = level(a)
 	}
 	if a := b.get("fail"); a.ok && d.noSecret(b, "fail") {
 		t.Fail = level(a)

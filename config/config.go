@@ -327,6 +327,33 @@ type Analysis struct {
 	ErrorRate *Threshold
 	// LatencyP95 is the p95 latency threshold; nil when none.
 	LatencyP95 *Threshold
+	// QueryErrorLimit is how many intervals in a row whose metric queries
+	// failed are judged no data; one more fails the step (default 3).
+	QueryErrorLimit int
+	// Prometheus is the prometheus block, the queries of the "prometheus"
+	// source; nil when there is none.
+	Prometheus *Prometheus
+	// DeclRange is the block header's range.
+	DeclRange hcl.Range `json:"-"`
+}
+
+// Prometheus is an analysis's prometheus block: where the Prometheus HTTP
+// API is and the PromQL that reads each version. Each query runs once per
+// version and interval, as an instant query at the interval's end, with
+// these placeholders replaced: {{version}} by "stable" or "candidate",
+// {{release}} by the release number that version's containers carry (the
+// io.slipway.release container label), and {{interval}} by the interval
+// ("30s"). Each must give one number: a scalar or a one-sample vector.
+type Prometheus struct {
+	// URL is the API's base URL, such as "http://127.0.0.1:9090".
+	URL string
+	// Requests counts a version's requests in the interval (required).
+	Requests string
+	// Errors counts the failed ones among them (required).
+	Errors string
+	// P50, P95 and P99 are response-time percentiles in seconds; "" reads
+	// none (a latency_p95 threshold needs P95).
+	P50, P95, P99 string
 	// DeclRange is the block header's range.
 	DeclRange hcl.Range `json:"-"`
 }
@@ -341,6 +368,10 @@ type Threshold struct {
 	Fail float64
 	// WarnFor turns a warning that lasts longer into a failure; 0 never does.
 	WarnFor time.Duration
+	// Relative is how much worse than stable, in the same interval, the
+	// candidate may be before it fails, in the unit of Warn and Fail
+	// (0.02 is 2 percentage points; 0.5 is 500ms); 0 checks no margin.
+	Relative float64
 	// DeclRange is the block header's range.
 	DeclRange hcl.Range `json:"-"`
 }

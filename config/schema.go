@@ -57,11 +57,12 @@ func CheckKinds() []string {
 // Reference returns the schema of the configuration language: the top-level
 // block types in documentation order. Each call returns a fresh table.
 func Reference() []*BlockSchema {
-	threshold := func(typ, what string) []*AttrSchema {
+	threshold := func(typ, what, rel string) []*AttrSchema {
 		return []*AttrSchema{
 			{Name: "warn", Type: typ, Doc: "Level above which a reading warns (" + what + "); unset means no warning level."},
 			{Name: "fail", Type: typ, Required: true, Doc: "Level above which a reading fails (" + what + ") and the release rolls back."},
 			{Name: "warn_for", Type: "duration", Default: `"0s"`, Doc: "A warning that lasts longer than this counts as a failure; 0 never does."},
+			{Name: "relative", Type: typ, Doc: "How much worse than stable in the same interval the candidate may be (" + rel + "); unset checks no margin."},
 		}
 	}
 	var kinds []*BlockSchema
@@ -229,10 +230,22 @@ func Reference() []*BlockSchema {
 				{Name: "source", Type: "string", Default: `"nginx"`, Doc: `Where readings come from: "nginx" (access log), "prometheus" or "probe".`},
 				{Name: "interval", Type: "duration", Default: `"30s"`, Doc: "Length of one reading."},
 				{Name: "min_requests", Type: "number", Default: "50", Doc: "Fewer requests in a reading give no data, never a pass."},
+				{Name: "query_error_limit", Type: "number", Default: "3", Doc: "Readings in a row whose metric queries failed that count as no data; one more fails the step."},
 			},
 			Blocks: []*BlockSchema{
-				{Type: "error_rate", Doc: "Share of 5xx responses.", Attrs: threshold("percent", `"1%" or 1`)},
-				{Type: "latency_p95", Doc: "95th percentile response time.", Attrs: threshold("duration", `"2s"`)},
+				{Type: "error_rate", Doc: "Share of 5xx responses.", Attrs: threshold("percent", `"1%" or 1`, `"2%" is 2 percentage points`)},
+				{Type: "latency_p95", Doc: "95th percentile response time.", Attrs: threshold("duration", `"2s"`, `"500ms"`)},
+				{
+					Type: "prometheus", Doc: "The Prometheus HTTP API and the PromQL the prometheus source runs, once per version and reading; {{version}} is \"stable\" or \"candidate\", {{release}} that version's release number (container label io.slipway.release), {{interval}} the reading's length.",
+					Attrs: []*AttrSchema{
+						{Name: "url", Type: "string", Required: true, Doc: `Base URL of the API, such as "http://127.0.0.1:9090".`},
+						{Name: "requests", Type: "string", Required: true, Doc: "Requests a version served in the reading, such as sum(increase(http_requests_total{release=\"{{release}}\"}[{{interval}}]))."},
+						{Name: "errors", Type: "string", Required: true, Doc: "Failed requests among them (5xx)."},
+						{Name: "p50", Type: "string", Default: `""`, Doc: "Median response time in seconds; empty reads none."},
+						{Name: "p95", Type: "string", Default: `""`, Doc: "95th percentile response time in seconds; needed by latency_p95."},
+						{Name: "p99", Type: "string", Default: `""`, Doc: "99th percentile response time in seconds; empty reads none."},
+					},
+				},
 			},
 		},
 		{
