@@ -73,6 +73,17 @@ type Options struct {
 	// Abort undoes the finished steps of the resumed operation instead of
 	// continuing it.
 	Abort bool
+	// Target is, for a rollback, the release whose snapshot the plan
+	// returns to; the record keeps it.
+	Target int
+	// ArchiveDir, when set, is where a rollback (manual, or the undo of a
+	// failed operation) archives the route files its traffic steps replace
+	// and the last ArchiveLogLines log lines of each container the requests
+	// left; the record's incident lists the files. "" archives nothing.
+	ArchiveDir string
+	// Mask hides sensitive values in what is archived; nil leaves it as
+	// the runtime returned it (which masks what it knows).
+	Mask func(string) string
 }
 
 // ErrInterrupted is the cause of a graceful stop.
@@ -101,6 +112,9 @@ type run struct {
 	// services (applied migrations, backups).
 	backups   map[string]string
 	dbChanged bool
+	// undoing is set while the steps done are undone.
+	undoing bool
+	arch    archiver
 	// journalWrites counts the journal writes, naming the fault points
 	// of a test build (see Faultpoint).
 	journalWrites int
@@ -135,7 +149,8 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 		}
 	}
 	r.rec = &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
-		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running"}
+		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running",
+		TargetRelease: opts.Target, Changes: changes(p), Warnings: append([]string(nil), p.Warnings...)}
 	r.next = opts.Prior.DeepCopy()
 	for name, s := range p.Services {
 		if s == nil {
@@ -195,6 +210,12 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 		}
 	}
 	r.finishProber()
+	r.waitArchive()
+	if p.Operation == records.OpRollback {
+		if rs := restored(p); len(rs) > 0 {
+			r.incident().Restored = append(r.incident().Restored, rs...)
+		}
+	}
 	r.next.Release = p.Release
 	r.next.ConfigHash = p.ConfigHash
 	r.next.Secrets = p.Secrets
@@ -209,6 +230,7 @@ var errPaused = errors.New("paused at an approval gate")
 
 func (r *run) pause(s *plan.Step) (*state.State, *records.Record, error) {
 	r.finishProber()
+	r.waitArchive()
 	r.rec.Result = "paused"
 	r.rec.Ended = r.opts.Now().UTC()
 	r.record()
@@ -315,6 +337,7 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		e.Outcome = NeedsIntervention
 		e.Err = fmt.Errorf("stopped at once: %w; the journal is kept, run 'slipway plan' to see what to do", cause)
 	}
+	r.undoing = true
 	for _, s := range undo {
 		c := s.Compensation
 		if c.ID == "" {
@@ -347,6 +370,7 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		r.record()
 	}
 	r.finishProber()
+	r.waitArchive()
 	if len(e.Undo) > 0 {
 		e.Outcome = NeedsIntervention
 	}
@@ -405,6 +429,9 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 			return r.provs.Runtime.Stop(ctx, n, s.StopAfter)
 		})
 	case plan.KindRemove:
+		// The logs of the containers a rollback left are archived
+		// before they go.
+		r.waitArchive()
 		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
 			return r.provs.Runtime.Remove(ctx, n)
 		})
@@ -445,6 +472,10 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		return r.opts.Analyzer.Analyse(ctx, s, func(rs []records.AnalysisReading, verdict, reason string) {
 			r.mu.Lock()
 			r.rec.Analysis = append(r.rec.Analysis, rs...)
+			if verdict == "fail" && reason != "" && (r.rec.Incident == nil || r.rec.Incident.Threshold == "") {
+				// The limit crossed, for the incident report's trigger.
+				r.incident().Threshold = reason
+			}
 			r.mu.Unlock()
 			msg := verdict
 			for _, x := range rs {
@@ -593,9 +624,21 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 		return errors.New("no router is configured: add an nginx block")
 	}
 	t := s.Traffic
+	archive := r.archiving()
+	var before []string
+	var oldRoute []byte
+	if archive {
+		var path string
+		before, path = r.routedBefore(t.Route.Service)
+		oldRoute = readRoute(path)
+	}
 	if t.Remove {
 		if err := r.provs.Router.Remove(ctx, t.Route.Project, t.Route.Env, t.Route.Service); err != nil {
 			return err
+		}
+		r.routedNow(t.Route.Service, nil)
+		if archive {
+			r.archiveLeft(ctx, s, t.Route.Service, oldRoute, before, nil)
 		}
 		if svc := r.next.Services[t.Route.Service]; svc != nil {
 			svc.RouteFile, svc.RouteChecksum = "", ""
@@ -637,6 +680,16 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 	}
 	if !routed {
 		r.startProber(ctx)
+	}
+	now := append(append([]string(nil), t.Stable...), t.Candidate...)
+	if t.CandidateWeight == 0 {
+		now = append([]string(nil), t.Stable...)
+	} else if t.CandidateWeight >= 100 {
+		now = append([]string(nil), t.Candidate...)
+	}
+	r.routedNow(spec.Service, now)
+	if archive {
+		r.archiveLeft(ctx, s, spec.Service, oldRoute, before, now)
 	}
 	r.routes[spec.Service] = rf
 	if svc := r.next.Services[spec.Service]; svc != nil {
