@@ -39,7 +39,16 @@ func rollbackCommand(s *streams) *cli.Command {
 					return err
 				}
 			}
-			if c.Bool("dry-run") || !p.Changed() {
+			if c.Bool("dry-run") {
+				return nil
+			}
+			if !p.Changed() {
+				if p.Interrupted != nil {
+					// An apply killed before it changed anything: the
+					// live release is already the target, so its journal
+					// has nothing left to undo.
+					_ = se.backend.ClearJournal()
+				}
 				return nil
 			}
 			if !c.Bool("auto-approve") && !se.confirm("Do you want to roll back? Only 'yes' will be accepted.") {

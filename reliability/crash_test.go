@@ -1,0 +1,338 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// A crashSweep is one strategy's release, killed at each of its fault
+// points in turn.
+type crashSweep struct {
+	name     string
+	hcl      string
+	postgres bool
+	// sample is how many points the sampled run (make test) kills; 0
+	// leaves the strategy to make reliability.
+	sample int
+	// args are added to every apply (hotfix needs a reason).
+	args []string
+}
+
+const routeHCL = `
+nginx {
+  listen_host = "127.0.0.1"
+  config_dir  = "${NGINX_CONF_DIR}"
+  access_log  = "${NGINX_ACCESS_LOG}"
+  prefix      = "${NGINX_PREFIX}"
+  conf        = "${NGINX_CONF}"
+}
+
+variable "version" {
+  type    = string
+  default = "v1"
+}
+`
+
+func serviceHCL(strategy string) string {
+	return `project "${PROJECT}" {}
+` + routeHCL + `
+service "web" {
+  image    = "slipway-demo:${var.version}"
+  port     = 8080
+  replicas = 2
+  health {
+    interval = "200ms"
+    deadline = "1m"
+  }
+  route {
+    listen = ${PORT}
+  }
+  ` + strategy + `
+}
+`
+}
+
+var crashSweeps = []crashSweep{
+	{name: "blue_green", hcl: serviceHCL("blue_green {}"), sample: 3},
+	{name: "hotfix", hcl: serviceHCL("hotfix {}"), args: []string{"-reason", "crash sweep"}},
+	{name: "canary", hcl: serviceHCL(`canary {
+    steps = [25, 100]
+    pause = "1s"
+  }`)},
+	{name: "rolling", hcl: serviceHCL(`rolling {
+    batch_size = 1
+    drain      = "1s"
+  }`)},
+	{name: "migrations", postgres: true, sample: 1, hcl: serviceHCL("blue_green {}") + `
+postgres "main" {
+  url        = env("DATABASE_URL")
+  migrations = "migrations"
+  backup {
+    dir  = "backups"
+    keep = 3
+  }
+}
+`},
+}
+
+// TestCrashSweep kills an apply with SIGKILL at each fault point of each
+// strategy's release (a sample of them outside make reliability). After
+// each kill: the state file parses, the lock is free at once, and plan
+// names the interrupted apply and its finished steps. Then the same
+// situation is made twice: once `slipway apply` resumes it and once
+// `slipway rollback` undoes it, and both must converge: nginx serves
+// exactly the version the state names, no container of the project is
+// unaccounted for, the journal is gone, plan shows no changes, and no
+// migration ran twice.
+func TestCrashSweep(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SLIPWAY_CRASH_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("SLIPWAY_CRASH_SEED: %v", err)
+		}
+	}
+	t.Logf("kill points sampled with SLIPWAY_CRASH_SEED=%d", seed)
+	for _, sw := range crashSweeps {
+		t.Run(sw.name, func(t *testing.T) {
+			if !full() && sw.sample == 0 {
+				t.Skip("the full sweep runs under make reliability (SLIPWAY_RELIABILITY=1)")
+			}
+			runSweep(t, sw, seed)
+		})
+	}
+}
+
+func runSweep(t *testing.T, sw crashSweep, seed uint64) {
+	w := newWorld(t, sw.hcl, worldOpts{postgres: sw.postgres})
+	c := &crasher{w: w, sw: sw}
+	c.addMigration()
+	w.must(0, c.apply("v1")...)
+	c.converged("v1", true)
+
+	// A clean release lists the fault points, in the order they are met.
+	c.addMigration()
+	trace := filepath.Join(w.dir, "trace")
+	if r := w.run([]string{"SLIPWAY_FAULT_TRACE=" + trace}, c.apply("v2")...); r.code != 0 {
+		t.Fatalf("traced release:\n%s", r)
+	}
+	c.converged("v2", true)
+	b, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	points := strings.Fields(string(b))
+	if len(points) == 0 {
+		t.Fatal("the traced release met no fault point: is the binary built with -tags slipway_faults?")
+	}
+	chosen := points
+	if !full() {
+		chosen = sample(points, sw.sample, seed^hash(sw.name))
+	}
+	t.Logf("%s: %d fault points in a release, killing at %d: %s", sw.name, len(points), len(chosen), strings.Join(chosen, " "))
+
+	live := "v2"
+	recovered := 0
+	for _, pt := range chosen {
+		for _, how := range []string{"apply", "rollback"} {
+			live = c.crash(pt, live, how)
+			recovered++
+		}
+	}
+	t.Logf("%s: %d kill points x 2 recoveries: %d of %d recovered", sw.name, len(chosen), recovered, 2*len(chosen))
+}
+
+// crasher kills and recovers releases of one world.
+type crasher struct {
+	w          *world
+	sw         crashSweep
+	migrations int
+}
+
+func (c *crasher) apply(version string) []string {
+	return append([]string{"apply", "-auto-approve", "-var", "version=" + version}, c.sw.args...)
+}
+
+// addMigration adds the next migration file: it fails if it runs twice
+// (its table exists) and counts its runs in a table of its own.
+func (c *crasher) addMigration() {
+	if !c.sw.postgres {
+		return
+	}
+	c.migrations++
+	n := fmt.Sprintf("%04d", c.migrations)
+	c.w.write(fmt.Sprintf("migrations/%s_step.sql", n), fmt.Sprintf(`CREATE TABLE IF NOT EXISTS runs (name text NOT NULL);
+INSERT INTO runs (name) VALUES ('%s');
+CREATE TABLE t%s (id int);
+`, n, n))
+}
+
+// crash kills a release from live to the other version at point, checks
+// what is left, recovers it with how ("apply" or "rollback") and returns
+// the version now live.
+func (c *crasher) crash(point, live, how string) string {
+	w, t := c.w, c.w.t
+	t.Helper()
+	to := map[string]string{"v1": "v2", "v2": "v1"}[live]
+	c.addMigration()
+	before, err := w.readState()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := w.run([]string{"SLIPWAY_FAULT=" + point}, c.apply(to)...)
+	if !r.killed {
+		t.Fatalf("%s: the release was not killed there (the point was not met):\n%s", point, r)
+	}
+	where := fmt.Sprintf("killed at %s (%s -> %s), then %s", point, live, to, how)
+
+	// What a kill leaves: a state file that parses (still the previous
+	// release), a free lock, and a journal the plan explains.
+	st, err := w.readState()
+	if err != nil {
+		t.Fatalf("%s: the state does not parse: %v", where, err)
+	}
+	if st.Serial != before.Serial || st.Release != before.Release {
+		t.Fatalf("%s: the state moved from serial %d release %d to %d, %d", where, before.Serial, before.Release, st.Serial, st.Release)
+	}
+	if err := w.lockAtOnce(); err != nil {
+		t.Fatalf("%s: the lock is not free at once: %v", where, err)
+	}
+	j, err := w.readJournal()
+	if err != nil || j == nil {
+		t.Fatalf("%s: no journal was kept (%v)", where, err)
+	}
+	p := w.plan(append([]string{"-var", "version=" + to}, c.sw.args...)...)
+	if p.Interrupted == nil || p.Interrupted.OperationID != j.OperationID {
+		t.Fatalf("%s: plan does not name the interrupted apply %s: %+v\n%s", where, j.OperationID, p.Interrupted, p.raw)
+	}
+	if got, want := len(p.Interrupted.Finished), len(j.Finished()); got != want {
+		t.Fatalf("%s: plan names %d finished steps, the journal %d: %v", where, got, want, p.Interrupted.Finished)
+	}
+	text := w.must(0, append([]string{"plan", "-var", "version=" + to}, c.sw.args...)...)
+	if !strings.Contains(text.stdout, "Interrupted") || !strings.Contains(text.stdout, j.OperationID) {
+		t.Fatalf("%s: the text plan does not explain the interrupted apply:\n%s", where, text.stdout)
+	}
+
+	want := to
+	switch how {
+	case "apply":
+		if r := w.run(nil, c.apply(to)...); r.code != 0 {
+			t.Fatalf("%s: resume failed:\n%s", where, r)
+		}
+	case "rollback":
+		if r := w.run(nil, "rollback", "-auto-approve"); r.code != 0 {
+			t.Fatalf("%s: rollback failed:\n%s", where, r)
+		}
+		want = live
+	}
+	c.converged(want, how == "apply")
+	return want
+}
+
+// converged checks that the world settled on version: the state names
+// it, nginx serves only it, every container is accounted for, no journal
+// is left, plan has nothing to do, and each migration ran once (all of
+// them when allApplied).
+func (c *crasher) converged(version string, allApplied bool) {
+	w, t := c.w, c.w.t
+	t.Helper()
+	st, err := w.readState()
+	if err != nil {
+		t.Fatalf("state: %v", err)
+	}
+	svc := st.Services["web"]
+	if svc == nil || svc.Version != version {
+		t.Fatalf("the state does not name %s as live: %+v", version, svc)
+	}
+	if got := w.served(10); got[version] != 10 {
+		t.Fatalf("nginx does not serve exactly %s: %v", version, got)
+	}
+	if o := orphans(st, w.containers()); len(o) > 0 {
+		t.Fatalf("containers the state does not account for: %v", o)
+	}
+	if j, err := w.readJournal(); err != nil || j != nil {
+		t.Fatalf("a journal is left after recovery (%v): %+v", err, j)
+	}
+	p := w.plan(append([]string{"-var", "version=" + version}, c.sw.args...)...)
+	if p.Interrupted != nil {
+		t.Fatalf("plan still names an interrupted apply: %+v", p.Interrupted)
+	}
+	if p.Changed && (allApplied || !c.sw.postgres) {
+		t.Fatalf("plan still has changes after recovery to %s", version)
+	}
+	if c.sw.postgres {
+		c.migrationsOnce(allApplied)
+	}
+}
+
+// migrationsOnce checks that no migration ran twice and, when all, that
+// every migration file ran.
+func (c *crasher) migrationsOnce(all bool) {
+	t := c.w.t
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, c.w.pg.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT name, count(*) FROM runs GROUP BY name ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		runs[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for name, n := range runs {
+		if n != 1 {
+			t.Fatalf("migration %s ran %d times", name, n)
+		}
+	}
+	if all && len(runs) != c.migrations {
+		t.Fatalf("%d of %d migrations ran: %v", len(runs), c.migrations, runs)
+	}
+}
+
+// sample picks n of points with a seeded generator, in their order.
+func sample(points []string, n int, seed uint64) []string {
+	if n >= len(points) {
+		return points
+	}
+	r := rand.New(rand.NewPCG(seed, 0x5117))
+	idx := r.Perm(len(points))[:n]
+	sort.Ints(idx)
+	out := make([]string, n)
+	for i, k := range idx {
+		out[i] = points[k]
+	}
+	return out
+}
+
+func hash(s string) uint64 {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
