@@ -3,8 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"math"
+	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/analysis"
 	"github.com/slipwayhq/slipway/planner/plan"
@@ -12,7 +17,8 @@ import (
 )
 
 // analyzer runs a canary step's analysis from the source its analysis
-// block names: nginx's access log, or slipway's own probe requests.
+// block names: nginx's access log, Prometheus, or slipway's own probe
+// requests.
 type analyzer struct {
 	se *session
 }
@@ -41,7 +47,8 @@ func (a analyzer) Analyse(ctx context.Context, s *plan.Step, report func([]recor
 		if svc.Canary != nil {
 			header = svc.Canary.Header
 		}
-		p, err := analysis.NewProbe(analysis.ProbeOptions{URL: fmt.Sprintf("http://127.0.0.1:%d%s", svc.Route.Listen, svc.Route.Location), Host: host, Header: header})
+		p, err := analysis.NewProbe(analysis.ProbeOptions{URL: fmt.Sprintf("http://127.0.0.1:%d%s", svc.Route.Listen, svc.Route.Location),
+			Host: host, Header: header, Rate: probeRate(an)})
 		if err != nil {
 			return err
 		}
@@ -55,12 +62,22 @@ func (a analyzer) Analyse(ctx context.Context, s *plan.Step, report func([]recor
 		n := analysis.NewNginx(a.se.rel(cfg.Nginx.AccessLog), analysis.Route(cfg.Project.Name, a.se.env, service))
 		defer n.Close()
 		src = n
+	case "prometheus":
+		if an.Prometheus == nil {
+			return fmt.Errorf("analysis %q reads Prometheus, but has no prometheus block", s.Analysis)
+		}
+		stable, candidate := a.releases(service)
+		p, err := prometheusSource(an, stable, candidate)
+		if err != nil {
+			return fmt.Errorf("analysis %q: %w", s.Analysis, err)
+		}
+		src = p
 	default:
-		return fmt.Errorf("analysis %q: the %s source is not available in this slipway; use \"nginx\" or \"probe\"", s.Analysis, an.Source)
+		return fmt.Errorf("analysis %q: the %s source is not available in this slipway; use \"nginx\", \"prometheus\" or \"probe\"", s.Analysis, an.Source)
 	}
 	g := &analysis.Gate{
 		Source:   src,
-		Judge:    analysis.NewJudge(an, analysis.JudgeOptions{}),
+		Judge:    analysis.NewJudge(an, judgeOptions(an)),
 		Interval: an.Interval,
 		Duration: s.Pause,
 		OnWindow: func(w analysis.Window, v analysis.Verdict, reason string) {
@@ -79,3 +96,106 @@ func (a analyzer) Analyse(ctx context.Context, s *plan.Step, report func([]recor
 	}
 	return nil
 }
+
+// judgeOptions returns what the analysis block declares beyond its
+// thresholds: the margins against stable and the query error limit.
+func judgeOptions(an *config.Analysis) analysis.JudgeOptions {
+	o := analysis.JudgeOptions{QueryErrorLimit: an.QueryErrorLimit}
+	if an.ErrorRate != nil {
+		o.Relative.ErrorRate = an.ErrorRate.Relative
+	}
+	if an.LatencyP95 != nil {
+		o.Relative.LatencyP95 = an.LatencyP95.Relative
+	}
+	return o
+}
+
+// maxProbeRate bounds the requests per second the probe sends per group.
+const maxProbeRate = 200
+
+// probeRate returns the probe's requests per second for each group: enough
+// for twice min_requests in every window, so that a healthy quiet service
+// has data; at least analysis.DefaultProbeRate.
+func probeRate(an *config.Analysis) int {
+	if an.Interval <= 0 {
+		return analysis.DefaultProbeRate
+	}
+	r := int(math.Ceil(2 * float64(an.MinRequests) / an.Interval.Seconds()))
+	return min(max(r, analysis.DefaultProbeRate), maxProbeRate)
+}
+
+// releases returns the release numbers the service's stable and candidate
+// containers carry: the prior state's release of the service, and the
+// release the apply (or the promote that resumes it) makes, the one after
+// the prior state's.
+func (a analyzer) releases(service string) (stable, candidate int) {
+	pr := a.se.prior
+	if pr == nil {
+		return 0, 1
+	}
+	if ps := pr.Services[service]; ps != nil {
+		stable = ps.Release
+	}
+	return stable, pr.Release + 1
+}
+
+// placeholderRelease is replaced in Prometheus queries by the release
+// number of the version read, as the io.slipway.release label of its
+// containers carries it.
+const placeholderRelease = "{{release}}"
+
+// promTimeout bounds one Prometheus query.
+const promTimeout = 10 * time.Second
+
+// prometheusSource returns the Source of a prometheus analysis. Queries
+// that tell the versions apart by {{release}} are expanded once for each
+// version's release; the stable reading then comes from the stable
+// release's queries and the candidate reading from the candidate's.
+func prometheusSource(an *config.Analysis, stable, candidate int) (analysis.Source, error) {
+	pc := an.Prometheus
+	q := analysis.PromQueries{Requests: pc.Requests, Errors: pc.Errors, P50: pc.P50, P95: pc.P95, P99: pc.P99}
+	client := &http.Client{Timeout: promTimeout}
+	if !strings.Contains(strings.Join([]string{q.Requests, q.Errors, q.P50, q.P95, q.P99}, "\n"), placeholderRelease) {
+		return analysis.NewPrometheus(pc.URL, q, client)
+	}
+	at := func(release int) analysis.PromQueries {
+		r := strconv.Itoa(release)
+		ex := func(s string) string { return strings.ReplaceAll(s, placeholderRelease, r) }
+		return analysis.PromQueries{Requests: ex(q.Requests), Errors: ex(q.Errors), P50: ex(q.P50), P95: ex(q.P95), P99: ex(q.P99)}
+	}
+	s, err := analysis.NewPrometheus(pc.URL, at(stable), client)
+	if err != nil {
+		return nil, err
+	}
+	c, err := analysis.NewPrometheus(pc.URL, at(candidate), client)
+	if err != nil {
+		return nil, err
+	}
+	return byRelease{stable: s, candidate: c}, nil
+}
+
+// byRelease reads the stable group from one source and the candidate group
+// from another: the same queries, expanded for each version's release.
+type byRelease struct {
+	stable, candidate analysis.Source
+}
+
+// Read implements analysis.Source. The query errors of both reads count.
+func (b byRelease) Read(ctx context.Context, from, to time.Time) (analysis.Window, error) {
+	w, err := b.stable.Read(ctx, from, to)
+	if err != nil {
+		return analysis.Window{}, err
+	}
+	c, err := b.candidate.Read(ctx, from, to)
+	if err != nil {
+		return analysis.Window{}, err
+	}
+	w.Candidate = c.Candidate
+	w.QueryErrors += c.QueryErrors
+	if c.QueryError != "" {
+		w.QueryError = c.QueryError
+	}
+	return w, nil
+}
+
+var _ analysis.Source = byRelease{}

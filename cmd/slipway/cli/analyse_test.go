@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/executor/analysis"
+)
+
+func TestProbeRate(t *testing.T) {
+	tests := []struct {
+		minRequests int
+		interval    time.Duration
+		want        int
+	}{
+		{50, 30 * time.Second, analysis.DefaultProbeRate}, // 4/s is below the default
+		{50, 2 * time.Second, 50},
+		{10, 4 * time.Second, analysis.DefaultProbeRate},
+		{1000, time.Second, maxProbeRate},
+		{50, 0, analysis.DefaultProbeRate},
+	}
+	for _, tt := range tests {
+		got := probeRate(&config.Analysis{MinRequests: tt.minRequests, Interval: tt.interval})
+		if got != tt.want {
+			t.Errorf("probeRate(min %d, interval %s) = %d, want %d", tt.minRequests, tt.interval, got, tt.want)
+		}
+	}
+}
+
+func TestJudgeOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		an   config.Analysis
+		want analysis.JudgeOptions
+	}{
+		{"none", config.Analysis{QueryErrorLimit: 3}, analysis.JudgeOptions{QueryErrorLimit: 3}},
+		{"both", config.Analysis{QueryErrorLimit: 1, ErrorRate: &config.Threshold{Fail: 0.05, Relative: 0.02}, LatencyP95: &config.Threshold{Fail: 2, Relative: 0.5}},
+			analysis.JudgeOptions{QueryErrorLimit: 1, Relative: analysis.Relative{ErrorRate: 0.02, LatencyP95: 0.5}}},
+		{"error rate only", config.Analysis{ErrorRate: &config.Threshold{Fail: 0.05, Relative: 0.01}},
+			analysis.JudgeOptions{Relative: analysis.Relative{ErrorRate: 0.01}}},
+	}
+	for _, tt := range tests {
+		if got := judgeOptions(&tt.an); got != tt.want {
+			t.Errorf("%s: judgeOptions = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// fakeProm answers instant queries from a table of query -> value and keeps
+// every query it saw.
+type fakeProm struct {
+	mu      sync.Mutex
+	values  map[string]string
+	queries []string
+}
+
+func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("query")
+	f.mu.Lock()
+	f.queries = append(f.queries, q)
+	v, ok := f.values[q]
+	f.mu.Unlock()
+	result := []any{}
+	if ok {
+		result = append(result, map[string]any{"metric": map[string]string{}, "value": []any{1, v}})
+	}
+	_ = json.NewEncoder(w).Encode(map[string]any{"status": "success", "data": map[string]any{"resultType": "vector", "result": result}})
+}
+
+func TestPrometheusSourceByRelease(t *testing.T) {
+	fake := &fakeProm{values: map[string]string{
+		`sum(r{release="4"})`:                   "1000",
+		`sum(e{release="4"})`:                   "0",
+		`sum(r{release="5"})`:                   "200",
+		`sum(e{release="5"})`:                   "14",
+		`p95{release="4",w="2s"}`:               "0.02",
+		`p95{release="5",w="2s"}`:               "0.4",
+		`sum(r{group="stable"})`:                "900",
+		`sum(e{group="stable",code=~"5.."})`:    "9",
+		`sum(r{group="candidate"})`:             "100",
+		`sum(e{group="candidate",code=~"5.."})`: "2",
+	}}
+	srv := httptest.NewServer(fake)
+	defer srv.Close()
+	to := time.Now()
+	from := to.Add(-2 * time.Second)
+
+	an := &config.Analysis{Prometheus: &config.Prometheus{URL: srv.URL,
+		Requests: `sum(r{release="{{release}}"})`, Errors: `sum(e{release="{{release}}"})`, P95: `p95{release="{{release}}",w="{{interval}}"}`}}
+	src, err := prometheusSource(an, 4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := src.Read(context.Background(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.QueryErrors != 0 || w.Stable.Requests != 1000 || w.Stable.Errors != 0 || w.Stable.P95 != 0.02 ||
+		w.Candidate.Requests != 200 || w.Candidate.Errors != 14 || w.Candidate.ErrorRate != 0.07 || w.Candidate.P95 != 0.4 {
+		t.Errorf("window = %+v", w)
+	}
+	for _, q := range fake.queries {
+		if regexp.MustCompile(`\{\{|release="[^45]`).MatchString(q) {
+			t.Errorf("query %q was not expanded for release 4 or 5", q)
+		}
+	}
+
+	// Without {{release}}, one source reads both groups by {{version}}.
+	an.Prometheus = &config.Prometheus{URL: srv.URL, Requests: `sum(r{group="{{version}}"})`, Errors: `sum(e{group="{{version}}",code=~"5.."})`}
+	src, err = prometheusSource(an, 4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := src.(byRelease); ok {
+		t.Errorf("queries without {{release}} got a byRelease source")
+	}
+	w, err = src.Read(context.Background(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Stable.Requests != 900 || w.Stable.Errors != 9 || w.Candidate.Requests != 100 || w.Candidate.Errors != 2 {
+		t.Errorf("window = %+v", w)
+	}
+
+	// A query error in the candidate's read counts in the window.
+	an.Prometheus = &config.Prometheus{URL: srv.URL, Requests: `sum(r{release="{{release}}"})`, Errors: `sum(e{release="{{release}}"})`}
+	src, err = prometheusSource(an, 4, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	w, err = src.Read(context.Background(), from, to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.QueryErrors == 0 || w.QueryError == "" {
+		t.Errorf("a closed Prometheus gave no query errors: %+v", w)
+	}
+}
+
+func TestPrometheusSourceInvalid(t *testing.T) {
+	an := &config.Analysis{Prometheus: &config.Prometheus{URL: "127.0.0.1:9090", Requests: "r", Errors: "e"}}
+	if _, err := prometheusSource(an, 1, 2); err == nil {
+		t.Error("a URL without a scheme was accepted")
+	}
+}
