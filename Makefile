@@ -6,7 +6,7 @@ FUZZTIME ?= 60s
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
 .DEFAULT_GOAL := help
-.PHONY: help build test lint fmt fuzz bench reliability deps demo demo-clean
+.PHONY: help build test lint fmt fuzz bench reliability deps demo demo-clean docs
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +26,9 @@ lint: ## gofmt, go vet and staticcheck
 	$(GO) vet ./...
 	@test -x $(STATICCHECK) || $(GO) install honnef.co/go/tools/cmd/staticcheck@latest
 	$(STATICCHECK) ./...
+
+docs: ## regenerate docs/configuration.md and docs/cli.md from the schema and the commands
+	$(GO) run ./internal/docgen
 
 fmt: ## format the Go sources
 	gofmt -w $$(git ls-files '*.go')
