@@ -129,6 +129,12 @@ func (se *session) savedPlan(ctx context.Context, path string) (*plan.Plan, func
 // execute runs the executor and stores what it returns: the new state, a
 // snapshot and the record.
 func (se *session) execute(ctx context.Context, p *plan.Plan) error {
+	return se.executeWith(ctx, p, nil)
+}
+
+// executeWith is execute with options a command adds (a rollback's
+// target release).
+func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *executor.Options)) error {
 	var hook executor.Hook
 	var jsonHook *views.JSONHook
 	var textHook *views.TextHook
@@ -180,6 +186,10 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 		Prober:      newProber(p),
 		Analyzer:    analyzer{se: se},
 		Checker:     checker{se: se},
+		// A rollback (manual, or the undo of a failed release) archives
+		// beside its record what the incident review needs.
+		ArchiveDir: records.ArchiveDir(recDir, recordID(opID, se.resume)),
+		Mask:       se.mask,
 		Record: func(r *records.Record) {
 			r.GitCommit = commit
 			r.Plan = planJSON
@@ -188,6 +198,9 @@ func (se *session) execute(ctx context.Context, p *plan.Plan) error {
 				recPaths = [2]string{j, m}
 			}
 		},
+	}
+	if more != nil {
+		more(&opts)
 	}
 	if se.resume == nil {
 		if err := se.savePlanForResume(p); err != nil {
@@ -298,6 +311,15 @@ func (se *session) store(next *state.State) error {
 		}
 	}
 	return se.backend.ClearJournal()
+}
+
+// recordID is the id of the operation's record: a resumed operation
+// (promote, abort) keeps the one it started with.
+func recordID(opID string, resume *state.Journal) string {
+	if resume != nil && resume.OperationID != "" {
+		return resume.OperationID
+	}
+	return opID
 }
 
 // planAsJSON is the plan as the record keeps it (no sensitive values).

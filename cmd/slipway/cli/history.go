@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,19 +52,28 @@ func historyCommand(s *streams) *cli.Command {
 			}
 			if c.Bool("json") {
 				type entry struct {
-					Release      int       `json:"release"`
-					PriorRelease int       `json:"prior_release"`
-					Operation    string    `json:"operation"`
-					Started      time.Time `json:"started"`
-					DurationMS   int64     `json:"duration_ms"`
-					Result       string    `json:"result"`
-					Who          string    `json:"who"`
-					Reason       string    `json:"reason,omitempty"`
-					ID           string    `json:"id"`
+					Release       int              `json:"release"`
+					PriorRelease  int              `json:"prior_release"`
+					TargetRelease int              `json:"target_release,omitempty"`
+					Operation     string           `json:"operation"`
+					Started       time.Time        `json:"started"`
+					DurationMS    int64            `json:"duration_ms"`
+					Versions      string           `json:"versions"`
+					Strategy      string           `json:"strategy"`
+					Changes       []records.Change `json:"changes"`
+					Result        string           `json:"result"`
+					Who           string           `json:"who"`
+					Reason        string           `json:"reason,omitempty"`
+					ID            string           `json:"id"`
 				}
 				out := []entry{}
 				for _, r := range recs {
-					out = append(out, entry{r.Release, r.PriorRelease, r.Operation, r.Started, r.Ended.Sub(r.Started).Milliseconds(), r.Result, r.Who, r.Reason, r.ID})
+					changes := r.Changes
+					if changes == nil {
+						changes = []records.Change{}
+					}
+					out = append(out, entry{r.Release, r.PriorRelease, r.TargetRelease, r.Operation, r.Started, duration(r).Milliseconds(),
+						versions(r), strategies(r), changes, r.Result, r.Who, r.Reason, r.ID})
 				}
 				enc := json.NewEncoder(s.out)
 				enc.SetIndent("", "  ")
@@ -74,27 +84,68 @@ func historyCommand(s *streams) *cli.Command {
 				return nil
 			}
 			tw := tabwriter.NewWriter(s.out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "RELEASE\tWHEN\tOPERATION\tDURATION\tRESULT\tWHO")
+			fmt.Fprintln(tw, "RELEASE\tWHEN\tOPERATION\tVERSIONS\tSTRATEGY\tDURATION\tRESULT\tWHO")
 			for _, r := range recs {
-				fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%s\n", r.Release, r.Started.Local().Format("2006-01-02 15:04:05"), r.Operation,
-					r.Ended.Sub(r.Started).Round(100*time.Millisecond), r.Result, r.Who)
+				op := r.Operation
+				if r.TargetRelease > 0 {
+					op = fmt.Sprintf("%s to #%d", op, r.TargetRelease)
+				}
+				d := "-"
+				if !r.Ended.IsZero() {
+					d = duration(r).Round(100 * time.Millisecond).String()
+				}
+				fmt.Fprintf(tw, "#%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Release, r.Started.Local().Format("2006-01-02 15:04:05"), op,
+					orDash(versions(r)), orDash(strategies(r)), d, r.Result, r.Who)
 			}
 			return tw.Flush()
 		},
 	}
 }
 
+// versions lists what each resource of r went from and to:
+// "service.web v1 -> v2, service.api v3".
+func versions(r *records.Record) string {
+	var out []string
+	for _, c := range r.Changes {
+		out = append(out, c.String())
+	}
+	return strings.Join(out, ", ")
+}
+
+// strategies lists the strategies of r's changes, each once.
+func strategies(r *records.Record) string {
+	var out []string
+	for _, c := range r.Changes {
+		if c.Strategy != "" && !slices.Contains(out, c.Strategy) {
+			out = append(out, c.Strategy)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// duration is how long r's operation took, 0 while it runs.
+func duration(r *records.Record) time.Duration {
+	if r.Ended.IsZero() {
+		return 0
+	}
+	return r.Ended.Sub(r.Started)
+}
+
 func showCommand(s *streams) *cli.Command {
 	return &cli.Command{
 		Name:      "show",
-		Usage:     "print a saved plan file or the snapshot of a release",
+		Usage:     "print a saved plan file, or the record of a release (its snapshot with -state)",
 		ArgsUsage: "PLANFILE | RELEASE",
 		Description: `Example:
    slipway show release.plan
-   slipway show -json 42`,
+   slipway show 42            # the record of release #42: steps, checks, incident report
+   slipway show -incident 42  # only its incident report
+   slipway show -state -json 42`,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "json", Usage: "print as JSON"},
 			&cli.BoolFlag{Name: "markdown", Usage: "print a plan as markdown"},
+			&cli.BoolFlag{Name: "state", Usage: "print the snapshot of the release instead of its record"},
+			&cli.BoolFlag{Name: "incident", Usage: "print only the incident report of the release's record"},
 			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
 		},
 		Action: func(c *cli.Context) error {
@@ -110,14 +161,17 @@ func showCommand(s *streams) *cli.Command {
 				if err := se.openBackend(); err != nil {
 					return err
 				}
-				st, err := se.backend.Snapshot(n)
-				if err != nil {
-					return fail(1, fmt.Errorf("read snapshot of release #%d: %w", n, err), "run 'slipway history' to list releases")
+				if c.Bool("state") {
+					st, err := se.backend.Snapshot(n)
+					if err != nil {
+						return fail(1, fmt.Errorf("read snapshot of release #%d: %w", n, err), "run 'slipway history' to list releases")
+					}
+					if c.Bool("json") {
+						return statefile.Write(s.out, st)
+					}
+					return snapshotText(s.out, st)
 				}
-				if c.Bool("json") {
-					return statefile.Write(s.out, st)
-				}
-				return snapshotText(s.out, st)
+				return showRecord(s.out, se.backend.RecordsDir(), n, c.Bool("json"), c.Bool("incident"))
 			}
 			if _, err := os.Stat(arg); err != nil {
 				return fail(1, fmt.Errorf("%q is neither a release number nor a plan file", arg), "")
@@ -168,6 +222,35 @@ func versionCommand(s *streams) *cli.Command {
 			return nil
 		},
 	}
+}
+
+// showRecord prints the record of release n: as markdown, as JSON, or
+// only its incident report.
+func showRecord(w io.Writer, dir string, n int, asJSON, incident bool) error {
+	recs, err := records.List(dir)
+	if err != nil {
+		return fail(1, fmt.Errorf("read records: %w", err), "")
+	}
+	r := records.ForRelease(recs, n)
+	if r == nil {
+		return fail(1, fmt.Errorf("no record of release #%d", n), "run 'slipway history' to list releases; 'slipway show -state N' prints a snapshot")
+	}
+	switch {
+	case incident:
+		md := records.IncidentReport(r)
+		if md == "" {
+			return fail(1, fmt.Errorf("release #%d has no incident report: its %s %s", n, r.Operation, records.Summary(r)), "")
+		}
+		_, err = io.WriteString(w, md)
+	case asJSON:
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		err = enc.Encode(r)
+	default:
+		_, err = io.WriteString(w, records.Markdown(r))
+	}
+	return err
 }
 
 // snapshotText prints a snapshot for people.

@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
+	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/urfave/cli/v2"
 )
@@ -17,9 +20,19 @@ func rollbackCommand(s *streams) *cli.Command {
 		Description: `Example:
    slipway rollback            # to the release before the current one
    slipway rollback -dry-run 3 # show what returning to release #3 would do
-   slipway rollback -auto-approve -m "p95 over 5s" v1.2.3`,
+   slipway rollback -auto-approve -m "p95 over 5s" v1.2.3
+   slipway rollback -no-verify 41  # emergency: skip the post-deploy checks (recorded)
+
+The fast path starts the target's kept containers if they are stopped,
+health-gates them and switches all traffic in one step; containers that are
+gone are created again from the image id the target ran. Traffic moves
+first; then the route file it replaced and the last 100 log lines of each
+container of the release it left are archived beside the record, whose
+incident report lists them ('slipway show -incident N').`,
 		Flags: append(append(varFlags(), lockFlags()...),
 			&cli.BoolFlag{Name: "dry-run", Usage: "show the rollback plan and change nothing"},
+			&cli.BoolFlag{Name: "no-verify", Usage: "skip the post-deploy checks (emergency only); the record says so"},
+			&cli.BoolFlag{Name: "progressive", Usage: "return step by step through canary steps and analysis (not supported yet)"},
 			&cli.BoolFlag{Name: "restore-db", Usage: "also restore each database from the backup taken before the migrations that followed the target (after a fresh backup of it as it is)"},
 			&cli.BoolFlag{Name: "auto-approve", Usage: "do not ask for 'yes'"},
 			&cli.StringFlag{Name: "m", Usage: "why you roll back; kept in the record"},
@@ -28,12 +41,22 @@ func rollbackCommand(s *streams) *cli.Command {
 		),
 		Action: func(c *cli.Context) error {
 			se := newSession(s, c)
+			if c.Bool("progressive") {
+				return fail(1, errors.New("rollback -progressive is not supported yet: a rollback switches all traffic in one step, without canary steps or analysis; nothing was changed"),
+					"roll back without -progressive, or release the earlier version with 'slipway apply' to go through its canary steps")
+			}
+			if c.Args().Len() > 1 {
+				return fail(1, fmt.Errorf("rollback takes one release number or version, got %d arguments", c.Args().Len()), "")
+			}
 			se.target = c.Args().First()
 			p, done, err := se.makePlan(c.Context, "rollback")
 			if err != nil {
 				return err
 			}
 			defer done()
+			if c.Bool("no-verify") {
+				skipPostChecks(p)
+			}
 			if !c.Bool("json") || c.Bool("dry-run") {
 				if err := se.render(p); err != nil {
 					return err
@@ -54,9 +77,36 @@ func rollbackCommand(s *streams) *cli.Command {
 			if !c.Bool("auto-approve") && !se.confirm("Do you want to roll back? Only 'yes' will be accepted.") {
 				return fail(1, errors.New("rollback cancelled: nothing was changed"), "")
 			}
-			return se.execute(c.Context, p)
+			journal, err := se.backend.ReadJournal()
+			if err != nil {
+				return fail(1, fmt.Errorf("read journal: %w", err), "")
+			}
+			target, err := se.rollbackTarget(se.prior, journal)
+			if err != nil {
+				return err
+			}
+			return se.executeWith(c.Context, p, func(o *executor.Options) { o.Target = target.Release })
 		},
 	}
+}
+
+// skipPostChecks drops the post-deploy check steps of p (-no-verify) and
+// says so in its warnings, which the plan shows and the record keeps.
+func skipPostChecks(p *plan.Plan) {
+	if len(p.PostChecks) == 0 {
+		return
+	}
+	steps := p.Steps[:0]
+	for _, s := range p.Steps {
+		if s.Kind == plan.KindCheck && s.Phase == "post" {
+			continue
+		}
+		steps = append(steps, s)
+	}
+	// Post checks come last, so no other step's index changes.
+	p.Steps = steps
+	p.Warnings = append(p.Warnings, fmt.Sprintf("post-deploy checks skipped (-no-verify): %s", strings.Join(p.PostChecks, ", ")))
+	p.PostChecks = nil
 }
 
 // rollbackTarget resolves the rollback argument to a snapshot: a release
