@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/slipwayhq/slipway/providers"
@@ -176,11 +177,15 @@ func (p *Postgres) checkBackup(ctx context.Context, path string) error {
 	return nil
 }
 
-// Restore checks the backup at path with pg_restore --list, terminates the
-// other sessions on the database, then restores it with pg_restore --clean
-// --if-exists --single-transaction: all of it or, on error, nothing.
-// Objects created after the backup that it does not contain are left in
-// place.
+// Restore replaces the database's content with the backup at path, in one
+// transaction: all of it or, on any error, nothing. It checks the backup
+// with pg_restore --list and terminates the other sessions on the
+// database, then pipes pg_restore's script of the archive into psql
+// behind a prefix (clearSQL) that first drops what this role owns: its
+// schemas with everything in them, its objects in the schemas of other
+// roles and its large objects. So objects created after the backup (a
+// table of a later migration) are gone too, and the database is left
+// exactly as the archive has it.
 func (p *Postgres) Restore(ctx context.Context, path string) error {
 	if p.closed.Load() {
 		return ErrClosed
@@ -191,11 +196,220 @@ func (p *Postgres) Restore(ctx context.Context, path string) error {
 	if err := p.terminateSessions(ctx); err != nil {
 		return fmt.Errorf("restore %q: %w", path, err)
 	}
-	if _, err := p.tool(ctx, "pg_restore", "--clean", "--if-exists", "--single-transaction", "--no-password",
-		"--dbname="+p.toolConn, path); err != nil {
+	if err := p.restoreScript(ctx, path); err != nil {
 		return fmt.Errorf("restore %q: %w", path, err)
 	}
 	return nil
+}
+
+// clearSQL opens the restore's transaction and empties the database of
+// what the connected role owns, so that the archive's script that follows
+// rebuilds it from nothing. It drops every schema the role owns (or holds
+// the privileges of, pg_database_owner included) but those of extensions;
+// in the schemas left (another role's, such as public owned by the
+// bootstrap superuser before PostgreSQL 15) the tables, views, sequences,
+// routines and types the role owns; and its large objects. It then makes
+// public again as initdb makes it, since archives never create public:
+// owned by pg_database_owner with USAGE for everyone (PostgreSQL 15 and
+// later), or owned by the role with CREATE and USAGE for everyone.
+const clearSQL = `SET client_min_messages = error;
+SET lock_timeout = '1min';
+SET search_path = '';
+BEGIN;
+DO $slipway_clear$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN
+		SELECT n.nspname FROM pg_catalog.pg_namespace n
+		WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+			AND pg_catalog.pg_has_role(n.nspowner, 'USAGE')
+			AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+				WHERE d.classid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objid = n.oid AND d.deptype = 'e')
+	LOOP
+		EXECUTE pg_catalog.format('DROP SCHEMA %I CASCADE', r.nspname);
+	END LOOP;
+	FOR r IN
+		SELECT c.oid::pg_catalog.regclass::text AS name, CASE c.relkind
+			WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+			WHEN 'f' THEN 'FOREIGN TABLE' ELSE 'TABLE' END AS kind
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+			AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f')
+			AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
+			AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+				WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid AND d.deptype IN ('e', 'a', 'i'))
+	LOOP
+		IF pg_catalog.to_regclass(r.name) IS NOT NULL THEN
+			EXECUTE pg_catalog.format('DROP %s IF EXISTS %s CASCADE', r.kind, r.name);
+		END IF;
+	END LOOP;
+	FOR r IN
+		SELECT p.oid::pg_catalog.regprocedure::text AS name
+		FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+		WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+			AND pg_catalog.pg_has_role(p.proowner, 'USAGE')
+			AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+				WHERE d.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND d.objid = p.oid AND d.deptype = 'e')
+	LOOP
+		IF pg_catalog.to_regprocedure(r.name) IS NOT NULL THEN
+			EXECUTE pg_catalog.format('DROP ROUTINE IF EXISTS %s CASCADE', r.name);
+		END IF;
+	END LOOP;
+	FOR r IN
+		SELECT t.oid::pg_catalog.regtype::text AS name
+		FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
+		WHERE n.nspname NOT LIKE 'pg\_%' AND n.nspname <> 'information_schema'
+			AND (t.typtype IN ('b', 'd', 'e', 'r') AND t.typrelid = 0 AND t.typcategory <> 'A'
+				OR t.typtype = 'c' AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))
+			AND pg_catalog.pg_has_role(t.typowner, 'USAGE')
+			AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+				WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND d.objid = t.oid AND d.deptype = 'e')
+	LOOP
+		IF pg_catalog.to_regtype(r.name) IS NOT NULL THEN
+			EXECUTE pg_catalog.format('DROP TYPE IF EXISTS %s CASCADE', r.name);
+		END IF;
+	END LOOP;
+	PERFORM pg_catalog.lo_unlink(l.oid) FROM pg_catalog.pg_largeobject_metadata l
+		WHERE pg_catalog.pg_has_role(l.lomowner, 'USAGE');
+	IF pg_catalog.to_regnamespace('public') IS NULL THEN
+		IF pg_catalog.current_setting('server_version_num')::int >= 150000 THEN
+			CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+			GRANT USAGE ON SCHEMA public TO PUBLIC;
+		ELSE
+			CREATE SCHEMA public;
+			GRANT CREATE, USAGE ON SCHEMA public TO PUBLIC;
+		END IF;
+		COMMENT ON SCHEMA public IS 'standard public schema';
+	END IF;
+END
+$slipway_clear$;
+`
+
+// commitSQL ends the script. pg_restore --single-transaction already ends
+// its script with COMMIT (psql then warns that no transaction is in
+// progress); this one makes sure that a complete script never ends
+// uncommitted.
+const commitSQL = "\nCOMMIT;\n"
+
+// restoreScript runs pg_restore --single-transaction --file=- on the
+// archive (it needs no connection) and feeds clearSQL, its script and
+// commitSQL to psql with ON_ERROR_STOP. The end of the script (its COMMIT
+// among it) reaches psql only once pg_restore has exited successfully: a
+// pg_restore that fails part way leaves psql at end of input inside the
+// open transaction, which the server then rolls back.
+func (p *Postgres) restoreScript(ctx context.Context, path string) error {
+	restoreBin, err := p.findTool("pg_restore")
+	if err != nil {
+		return err
+	}
+	psqlBin, err := p.findTool("psql")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	restore := exec.CommandContext(ctx, restoreBin, "--single-transaction", "--file=-", path)
+	restore.Env = toolEnv(os.Environ())
+	restore.WaitDelay = 5 * time.Second
+	var restoreErr bytes.Buffer
+	restore.Stderr = &restoreErr
+	script, err := restore.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("run pg_restore: %w", err)
+	}
+
+	env := toolEnv(os.Environ())
+	if pw := p.cfg.Password; pw != "" {
+		passfile, err := writePassfile(pw)
+		if err != nil {
+			return fmt.Errorf("run psql: %w", err)
+		}
+		defer os.Remove(passfile)
+		env = append(env, "PGPASSFILE="+passfile)
+	}
+	var restoreDone struct {
+		once sync.Once
+		err  error
+	}
+	waitRestore := func() error {
+		restoreDone.once.Do(func() { restoreDone.err = restore.Wait() })
+		return restoreDone.err
+	}
+	psql := exec.CommandContext(ctx, psqlBin, "--no-psqlrc", "--quiet", "--set=ON_ERROR_STOP=1",
+		"--dbname="+p.toolConn, "--file=-")
+	psql.Env = env
+	psql.WaitDelay = 5 * time.Second
+	psql.Stdin = io.MultiReader(strings.NewReader(clearSQL),
+		&heldTail{r: script, keep: heldTailSize, done: waitRestore},
+		strings.NewReader(commitSQL))
+	var psqlErr bytes.Buffer
+	psql.Stdout, psql.Stderr = io.Discard, &psqlErr
+
+	if p.observe != nil {
+		p.observe(restore)
+		p.observe(psql)
+	}
+	if err := restore.Start(); err != nil {
+		return p.errorf(err, "run pg_restore")
+	}
+	perr := psql.Run()
+	cancel() // a pg_restore still writing to a psql that stopped
+	if rerr := waitRestore(); rerr != nil && (perr == nil || errors.Is(perr, rerr)) {
+		return p.toolError("pg_restore", rerr, restoreErr.String())
+	}
+	if perr != nil {
+		return p.toolError("psql", perr, psqlErr.String())
+	}
+	return nil
+}
+
+// heldTailSize is how much of pg_restore's script heldTail keeps back: far
+// more than its closing COMMIT and footer.
+const heldTailSize = 64 << 10
+
+// heldTail reads r but keeps its last keep bytes back until r ends and
+// done, called then, returns nil; when done fails, the tail is never
+// read and Read returns done's error.
+type heldTail struct {
+	r    io.Reader
+	keep int
+	done func() error
+	buf  []byte
+	end  bool
+	err  error
+}
+
+func (h *heldTail) Read(p []byte) (int, error) {
+	for {
+		if len(h.buf) > h.keep || (h.end && h.err == nil && len(h.buf) > 0) {
+			n := len(h.buf)
+			if !h.end {
+				n -= h.keep
+			}
+			n = copy(p, h.buf[:n])
+			h.buf = h.buf[n:]
+			return n, nil
+		}
+		if h.end {
+			if h.err != nil {
+				return 0, h.err
+			}
+			return 0, io.EOF
+		}
+		if cap(h.buf)-len(h.buf) < 32<<10 {
+			h.buf = append(make([]byte, 0, 2*len(h.buf)+64<<10), h.buf...)
+		}
+		n, err := h.r.Read(h.buf[len(h.buf):cap(h.buf)])
+		h.buf = h.buf[:len(h.buf)+n]
+		switch {
+		case err == io.EOF:
+			h.end, h.err = true, h.done()
+		case err != nil:
+			h.end, h.err = true, err
+		}
+	}
 }
 
 // terminateSessions ends every other session on the database and waits
@@ -256,16 +470,22 @@ func (p *Postgres) tool(ctx context.Context, name string, args ...string) (strin
 		p.observe(cmd)
 	}
 	if err := cmd.Run(); err != nil {
-		msg := strings.TrimSpace(stderr.String())
-		if len(msg) > 2000 {
-			msg = "..." + msg[len(msg)-2000:]
-		}
-		if msg != "" {
-			return "", &maskedError{msg: p.clean(fmt.Sprintf("run %s: %v: %s", name, err, msg)), err: err}
-		}
-		return "", p.errorf(err, "run %s", name)
+		return "", p.toolError(name, err, stderr.String())
 	}
 	return stdout.String(), nil
+}
+
+// toolError is the error of a client program that failed with err: it
+// carries the end of the program's standard error, masked.
+func (p *Postgres) toolError(name string, err error, stderr string) error {
+	msg := strings.TrimSpace(stderr)
+	if len(msg) > 2000 {
+		msg = "..." + msg[len(msg)-2000:]
+	}
+	if msg != "" {
+		return &maskedError{msg: p.clean(fmt.Sprintf("run %s: %v: %s", name, err, msg)), err: err}
+	}
+	return p.errorf(err, "run %s", name)
 }
 
 // toolEnv is the environment of a client program: the caller's, without

@@ -43,10 +43,18 @@
 // Backup runs pg_dump -Fc into a temporary file beside the target, checks
 // it with pg_restore --list, and renames it into place with mode 0600.
 // Restore checks the backup the same way, terminates the other sessions on
-// the database and runs pg_restore --clean --if-exists --single-transaction:
-// all or nothing. --clean drops only what the backup contains, so objects
-// created after the backup (a table of a later migration) stay.
-// Programs come from Options.BinDir, else PATH, else the newest
-// /usr/lib/postgresql/*/bin. BackupName and Prune name backups and enforce
-// retention.
+// the database, and leaves the database exactly as the backup has it, in
+// one transaction: all or nothing. psql (ON_ERROR_STOP) runs, in one
+// transaction, a prefix that drops what the connected role owns (its
+// schemas with their content, its tables, views, sequences, routines and
+// types in other roles' schemas, its large objects; public is made again
+// as initdb makes it) and then the script pg_restore --single-transaction
+// writes from the archive. So objects created after the backup (a table of
+// a later migration) are gone too. The end of the script, its COMMIT among
+// it, reaches psql only once pg_restore has exited successfully. The role
+// must own what the backup holds, as for pg_restore --clean.
+//
+// Programs (pg_dump, pg_restore, psql) come from Options.BinDir, else PATH,
+// else the newest /usr/lib/postgresql/*/bin. BackupName and Prune name
+// backups and enforce retention.
 package postgres

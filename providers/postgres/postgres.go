@@ -33,7 +33,7 @@ type Options struct {
 	// string, usually env("DATABASE_URL"). PG* environment variables fill
 	// what it leaves out, as for psql.
 	URL string
-	// BinDir holds pg_dump and pg_restore; "" looks them up in PATH, then
+	// BinDir holds pg_dump, pg_restore and psql; "" looks them up in PATH, then
 	// in the newest /usr/lib/postgresql/*/bin.
 	BinDir string
 	// Mask, if set, is applied to every message after the password has been
