@@ -114,13 +114,15 @@ func judgeOptions(an *config.Analysis) analysis.JudgeOptions {
 const maxProbeRate = 200
 
 // probeRate returns the probe's requests per second for each group: enough
-// for twice min_requests in every window, so that a healthy quiet service
-// has data; at least analysis.DefaultProbeRate.
+// for four times min_requests in every window, so that a healthy quiet
+// service has data while up to 75% of the split goes to the candidate (the
+// sender without the canary header reaches stable only through the split);
+// at least analysis.DefaultProbeRate, at most maxProbeRate.
 func probeRate(an *config.Analysis) int {
 	if an.Interval <= 0 {
 		return analysis.DefaultProbeRate
 	}
-	r := int(math.Ceil(2 * float64(an.MinRequests) / an.Interval.Seconds()))
+	r := int(math.Ceil(4 * float64(an.MinRequests) / an.Interval.Seconds()))
 	return min(max(r, analysis.DefaultProbeRate), maxProbeRate)
 }
 

@@ -20,9 +20,10 @@ func TestProbeRate(t *testing.T) {
 		interval    time.Duration
 		want        int
 	}{
-		{50, 30 * time.Second, analysis.DefaultProbeRate}, // 4/s is below the default
-		{50, 2 * time.Second, 50},
-		{10, 4 * time.Second, analysis.DefaultProbeRate},
+		{50, 30 * time.Second, 7},
+		{10, 30 * time.Second, analysis.DefaultProbeRate}, // 2/s is below the default
+		{50, 2 * time.Second, 100},
+		{10, 4 * time.Second, 10},
 		{1000, time.Second, maxProbeRate},
 		{50, 0, analysis.DefaultProbeRate},
 	}

@@ -44,6 +44,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			printError(stderr, fmt.Errorf("unknown command %q", name), "run 'slipway -help' for the list of commands")
 		},
 		Commands: []*cli.Command{
+			initCommand(s),
 			planCommand(s),
 			applyCommand(s),
 			rollbackCommand(s),

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/slipwayhq/slipway/checks"
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/docker"
@@ -54,6 +55,9 @@ func (se *session) loadConfig() error {
 	}
 	cfg, diags := config.Load(se.dir, opts)
 	se.cfg = cfg
+	if !diags.HasErrors() {
+		diags = append(diags, checkDiags(cfg)...)
+	}
 	if len(diags) > 0 {
 		se.printDiags(diags)
 	}
@@ -271,4 +275,18 @@ func observeDatabase(ctx context.Context, db *config.Postgres, pg providers.Data
 		o.Pending, o.Problem = postgres.Pending(files, applied)
 	}
 	return o, nil
+}
+
+// checkDiags validates the attributes of each check block against its
+// kind: the configuration keeps them free-form, the checks package knows
+// them.
+func checkDiags(cfg *config.Config) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, c := range cfg.Checks {
+		if err := checks.Validate(c); err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid Check",
+				Detail: fmt.Sprintf("Check %q (%s): %v.", c.Name, c.Kind, err), Subject: c.DeclRange.Ptr()})
+		}
+	}
+	return diags
 }

@@ -25,6 +25,9 @@ func validateCommand(s *streams) *cli.Command {
 			opts := config.LoadOptions{Env: se.env, Environ: environ(), VarFiles: multiValue(c, "var-file"), Vars: multiValue(c, "var")}
 			cfg, diags := config.Load(se.dir, opts)
 			se.cfg = cfg
+			if !diags.HasErrors() {
+				diags = append(diags, checkDiags(cfg)...)
+			}
 			if c.Bool("json") {
 				if err := writeDiagsJSON(s, diags); err != nil {
 					return fail(1, err, "")
