@@ -102,6 +102,9 @@ func (r *run) migrate(ctx context.Context, s *plan.Step, sr *records.StepRecord)
 		}
 		r.dbChanged = true
 	}
+	if err == nil {
+		r.recordOthers(ctx, s, sr, db)
+	}
 	var me *providers.MigrationError
 	if errors.As(err, &me) {
 		if rows, aerr := db.Applied(context.WithoutCancel(ctx)); aerr == nil {
@@ -152,4 +155,32 @@ func (r *run) restore(ctx context.Context, s *plan.Step, sr *records.StepRecord)
 	}
 	r.dbChanged = true
 	return nil
+}
+
+// recordOthers records the step's migrations that the migrations table
+// holds and the next state does not: another migrator (a second slipway on
+// the same database) applied them while this one waited for the lock, so
+// that the next plan sees no drift.
+func (r *run) recordOthers(ctx context.Context, s *plan.Step, sr *records.StepRecord, db providers.Database) {
+	files := map[string]bool{}
+	for _, m := range s.Migrations {
+		files[m.Version] = true
+	}
+	rows, err := db.Applied(ctx)
+	if err != nil {
+		return
+	}
+	d := r.nextDB(s.Database)
+	recorded := map[string]bool{}
+	for _, m := range d.Migrations {
+		recorded[m.Version] = true
+	}
+	for _, a := range rows {
+		if !files[a.Version] || recorded[a.Version] || a.Dirty {
+			continue
+		}
+		d.Migrations = append(d.Migrations, state.Migration{Version: a.Version, Name: a.Name, Checksum: a.Checksum, AppliedAt: a.AppliedAt, Release: a.Release})
+		sr.Output = append(sr.Output, "applied by another migrator meanwhile: "+a.Name)
+		r.dbChanged = true
+	}
 }
