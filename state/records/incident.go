@@ -113,7 +113,8 @@ func Trigger(r *Record) string {
 	if f.Kind == "check" {
 		var failed []string
 		for _, c := range r.Checks {
-			if c.Status == "failed" && (f.Target == "" || c.Phase == "" || c.Phase == f.Target) {
+			// The checks package says "fail"; earlier records said "failed".
+			if (c.Status == "fail" || c.Status == "failed") && (f.Target == "" || c.Phase == "" || c.Phase == f.Target) {
 				failed = append(failed, fmt.Sprintf("%q (%s, %s): %s", c.Name, c.Phase, c.Severity, c.Evidence))
 			}
 		}

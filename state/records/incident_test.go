@@ -72,6 +72,11 @@ func TestTrigger(t *testing.T) {
 			return r
 		}, `analysis of service.backend failed at step 3 "analyse.backend": candidate error rate 9.00% over 200 requests, p95 200ms (threshold: error rate > 5%)`},
 		{"check", checkFailed, `check failed at step 2: "api" (post, critical): GET /api/health -> 502`},
+		{"check as the checks package says it", func() *Record {
+			r := checkFailed()
+			r.Checks[0].Status = "fail"
+			return r
+		}, `check failed at step 2: "api" (post, critical): GET /api/health -> 502`},
 		{"step", func() *Record {
 			r := checkFailed()
 			r.Steps[2] = StepRecord{Index: 2, ID: "health.web", Kind: "health", Target: "service.web", Outcome: OutcomeFailed, Error: "deadline exceeded"}

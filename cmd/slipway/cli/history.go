@@ -77,6 +77,7 @@ func historyCommand(s *streams) *cli.Command {
 				}
 				enc := json.NewEncoder(s.out)
 				enc.SetIndent("", "  ")
+				enc.SetEscapeHTML(false)
 				return enc.Encode(out)
 			}
 			if len(recs) == 0 {
