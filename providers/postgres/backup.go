@@ -311,7 +311,7 @@ func (p *Postgres) restoreScript(ctx context.Context, path string) error {
 	defer cancel()
 
 	restore := exec.CommandContext(ctx, restoreBin, "--single-transaction", "--file=-", path)
-	restore.Env = toolEnv(os.Environ())
+	restore.Env = toolEnv(os.Environ(), p.secrets)
 	restore.WaitDelay = 5 * time.Second
 	var restoreErr bytes.Buffer
 	restore.Stderr = &restoreErr
@@ -320,7 +320,7 @@ func (p *Postgres) restoreScript(ctx context.Context, path string) error {
 		return fmt.Errorf("run pg_restore: %w", err)
 	}
 
-	env := toolEnv(os.Environ())
+	env := toolEnv(os.Environ(), p.secrets)
 	if pw := p.cfg.Password; pw != "" {
 		passfile, err := writePassfile(pw)
 		if err != nil {
@@ -452,7 +452,7 @@ func (p *Postgres) tool(ctx context.Context, name string, args ...string) (strin
 	if err != nil {
 		return "", err
 	}
-	env := toolEnv(os.Environ())
+	env := toolEnv(os.Environ(), p.secrets)
 	if pw := p.cfg.Password; pw != "" {
 		passfile, err := writePassfile(pw)
 		if err != nil {
@@ -489,12 +489,21 @@ func (p *Postgres) toolError(name string, err error, stderr string) error {
 }
 
 // toolEnv is the environment of a client program: the caller's, without
-// any password or password file of its own.
-func toolEnv(environ []string) []string {
+// any password or password file of its own, and without the variables
+// whose value holds one of secrets (the DATABASE_URL the configuration
+// read the password from, in any encoding).
+func toolEnv(environ, secrets []string) []string {
 	var env []string
+next:
 	for _, kv := range environ {
 		if strings.HasPrefix(kv, "PGPASSWORD=") || strings.HasPrefix(kv, "PGPASSFILE=") {
 			continue
+		}
+		_, v, _ := strings.Cut(kv, "=")
+		for _, s := range secrets {
+			if strings.Contains(v, s) {
+				continue next
+			}
 		}
 		env = append(env, kv)
 	}

@@ -154,9 +154,23 @@ func TestWritePassfile(t *testing.T) {
 }
 
 func TestToolEnv(t *testing.T) {
-	got := toolEnv([]string{"HOME=/root", "PGPASSWORD=x", "PGPASSFILE=/y", "PGHOST=h"})
-	if want := []string{"HOME=/root", "PGHOST=h"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("toolEnv = %q, want %q", got, want)
+	secrets := secretVariants([]string{"p@ss w/rd"})
+	tests := []struct {
+		name    string
+		environ []string
+		want    []string
+	}{
+		{"password variables", []string{"HOME=/root", "PGPASSWORD=x", "PGPASSFILE=/y", "PGHOST=h"}, []string{"HOME=/root", "PGHOST=h"}},
+		{"the URL the password came from", []string{"DATABASE_URL=postgres://app:p%40ss%20w%2Frd@db/app", "PGUSER=app"}, []string{"PGUSER=app"}},
+		{"the password plain", []string{"SECRET=p@ss w/rd", "EMPTY="}, []string{"EMPTY="}},
+		{"query-escaped", []string{"X=a?password=p%40ss+w%2Frd"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := toolEnv(tt.environ, secrets); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("toolEnv = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 

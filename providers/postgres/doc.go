@@ -6,10 +6,11 @@
 // New parses the connection URL (a postgres:// URL or a keyword/value
 // string) without connecting; each operation opens its own connection. The
 // password never appears in an error, in the command line or environment of
-// a tool the package starts, nor in the tool output it reports: pg_dump and
-// pg_restore get it through a temporary PGPASSFILE (mode 0600, removed when
-// the tool exits), and every message is masked (the password plain and
-// percent-encoded, then Options.Mask).
+// a tool the package starts, nor in the tool output it reports: pg_dump,
+// pg_restore and psql get it through a temporary PGPASSFILE (mode 0600,
+// removed when the tool exits), they do not inherit the variables that hold
+// it (such as the DATABASE_URL it came from), and every message is masked
+// (the password plain and percent-encoded, then Options.Mask).
 //
 // # Migrations
 //

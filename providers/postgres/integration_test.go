@@ -471,6 +471,9 @@ func TestPasswordNeverShown(t *testing.T) {
 	s.exec(t, "slipway", "CREATE ROLE app LOGIN PASSWORD '"+quoted+"'")
 	s.exec(t, "slipway", "CREATE DATABASE appdb OWNER app")
 	u := s.url("app", trickyPassword, "appdb")
+	// The URL usually comes from the environment, which the programs would
+	// otherwise inherit.
+	t.Setenv("DATABASE_URL", u)
 	p, err := New(Options{URL: u})
 	if err != nil {
 		t.Fatal(err)
