@@ -102,6 +102,8 @@ func TestScript(t *testing.T) {
 				return need("nginx", nginxOK())
 			case "postgres":
 				return need("postgres", postgresOK())
+			case "prometheus":
+				return need("prometheus", prometheusOK())
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -119,6 +121,10 @@ func TestScript(t *testing.T) {
 			"postgres":   cmdPostgres,
 			"webhook":    cmdWebhook,
 			"waitlocked": cmdWaitLocked,
+			"share":      cmdShare,
+			"upstreams":  cmdUpstreams,
+			"replicas":   cmdReplicas,
+			"prometheus": cmdPrometheus,
 		},
 	})
 }
