@@ -140,6 +140,8 @@ func onFailure(p *plan.Plan) []string {
 			out = append(out, fmt.Sprintf("%s: replaced replicas restored batch by batch, the new ones removed.", r.Address))
 		case state.StrategyHotfix:
 			out = append(out, fmt.Sprintf("%s: the old containers started again and routed, the new ones removed (brief downtime).", r.Address))
+		case "restore":
+			out = append(out, fmt.Sprintf("%s: the restore is one transaction: if it fails, the database stays as it was, and the fresh backup taken first is kept.", r.Address))
 		default:
 			out = append(out, fmt.Sprintf("%s: the steps done so far are undone, newest first.", r.Address))
 		}

@@ -2,9 +2,13 @@ package planner_test
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/slipwayhq/slipway/planner"
+	"github.com/slipwayhq/slipway/planner/plan"
+	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/state"
 )
 
@@ -139,6 +143,95 @@ func TestRollbackUndo(t *testing.T) {
 				t.Fatal(diags.Error())
 			}
 			replayUndo(t, p, s2, obs)
+		})
+	}
+}
+
+// TestRollbackAcrossMigrations returns from release 2, whose migration
+// 0002 is still applied, to release 1: without -restore-db the plan warns
+// and offers it; with it, the database is restored from the backup taken
+// before release 2, after a fresh one.
+func TestRollbackAcrossMigrations(t *testing.T) {
+	src := serviceHCL(1, "") + `
+postgres "main" {
+  url        = "postgres://app@127.0.0.1:5432/app"
+  migrations = "conf.d"
+  backup {
+    dir = "backups"
+  }
+}
+`
+	cfg1 := load(t, src)
+	s1 := released(t, cfg1)
+	m1 := state.Migration{Version: "0001", Name: "0001_a.sql", Release: 1}
+	m2 := state.Migration{Version: "0002", Name: "0002_b.sql", Release: 2}
+	s1.Databases = map[string]*state.Database{"main": {Name: "main", Migrations: []state.Migration{m1}}}
+	cfg2 := load(t, src, "version=v2")
+	s2 := settle(mustPlan(t, testOpts(), cfg2, s1, world(s1)), s1)
+	backup := &state.Backup{Path: "backups/shop-main-r2-20250102T030405Z.dump", Release: 2, CreatedAt: testOpts().Now}
+	s2.Databases = map[string]*state.Database{"main": {Name: "main", Migrations: []state.Migration{m1, m2}, LastBackup: backup}}
+	obs := world(s2)
+	obs.Databases = map[string]*providers.DatabaseObservation{"main": {Applied: []providers.AppliedMigration{
+		{Version: "0001", Name: "0001_a.sql", Release: 1}, {Version: "0002", Name: "0002_b.sql", Release: 2}}}}
+
+	tests := []struct {
+		name         string
+		restore      map[string]*state.Backup
+		wantRestore  bool
+		wantWarning  string
+		wantNoWarn   string
+		wantFailNote string
+	}{
+		{
+			name:        "code only",
+			wantWarning: "postgres.main: release #1 predates migrations still applied (0002_b.sql). Its code runs against the newer schema: safe only for additive (expand/contract) migrations. To restore the database too: slipway rollback -restore-db 1",
+			wantNoWarn:  "writes made since",
+		},
+		{
+			name:         "restore-db",
+			restore:      map[string]*state.Backup{"main": backup},
+			wantRestore:  true,
+			wantWarning:  "postgres.main: writes made since 2025-01-02 03:04:05Z leave the live database; the fresh backup taken first keeps them.",
+			wantNoWarn:   "predates migrations",
+			wantFailNote: "postgres.main: the restore is one transaction",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := testOpts()
+			opts.RestoreDB = tt.restore
+			p, diags := planner.Rollback(t.Context(), opts, cfg2, s2, s1, obs)
+			if diags.HasErrors() {
+				t.Fatal(diags.Error())
+			}
+			var restores []*plan.Step
+			for _, s := range p.Steps {
+				if s.RestoreFrom != "" {
+					restores = append(restores, s)
+				}
+			}
+			switch {
+			case !tt.wantRestore && len(restores) > 0:
+				t.Errorf("plan restores %s without -restore-db", restores[0].RestoreFrom)
+			case tt.wantRestore && (len(restores) != 1 || restores[0].RestoreFrom != backup.Path || restores[0].BackupDir != "backups" || restores[0].Database != "main"):
+				t.Errorf("restore steps %+v, want one restoring %s with a fresh backup into backups", restores, backup.Path)
+			case tt.wantRestore && !strings.Contains(restores[0].Detail, backup.Path):
+				t.Errorf("restore detail %q does not name the backup", restores[0].Detail)
+			}
+			if tt.wantRestore && kinds(p)[len(kinds(p))-1] != "migrate delete" {
+				t.Errorf("steps %q: the restore must come last, after the services moved", kinds(p))
+			}
+			if !slices.Contains(p.Warnings, tt.wantWarning) {
+				t.Errorf("warnings %q, want %q", p.Warnings, tt.wantWarning)
+			}
+			for _, w := range p.Warnings {
+				if strings.Contains(w, tt.wantNoWarn) {
+					t.Errorf("unexpected warning %q", w)
+				}
+			}
+			if tt.wantFailNote != "" && !slices.ContainsFunc(p.OnFailure, func(s string) bool { return strings.HasPrefix(s, tt.wantFailNote) }) {
+				t.Errorf("on failure %q, want %q", p.OnFailure, tt.wantFailNote)
+			}
 		})
 	}
 }
