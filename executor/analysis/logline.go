@@ -81,6 +81,11 @@ func ParseLine(line []byte) (Line, error) {
 	return l, nil
 }
 
+// Failed reports whether the request failed from the client's side: a
+// 5xx, or a status below 100, which nginx logs as 000 when no response
+// was sent at all.
+func (l Line) Failed() bool { return l.Status >= 500 || l.Status < 100 }
+
 // atoi3 parses a three-digit status.
 func atoi3(b []byte) (int, bool) {
 	if len(b) != 3 {

@@ -364,9 +364,9 @@ func (n *Nginx) lines(b []byte, lo, hi int64) (done int, stop bool) {
 		case l.Time < lo:
 		case n.route != "" && string(l.Route) != n.route:
 		case l.Group == GroupStable:
-			n.stable.add(l.Status >= 500, l.UpstreamTime)
+			n.stable.add(l.Failed(), l.UpstreamTime)
 		case l.Group == GroupCandidate:
-			n.candidate.add(l.Status >= 500, l.UpstreamTime)
+			n.candidate.add(l.Failed(), l.UpstreamTime)
 		}
 		done += i + 1
 	}
