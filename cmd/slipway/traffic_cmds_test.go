@@ -168,7 +168,8 @@ var upstreamMarks sync.Map // script work dir -> access-log offset
 // upstreams mark | upstreams check MIN: check, for every whole second of
 // the access log since the mark (the first and last seconds, which are
 // partial, aside), that at least MIN distinct upstream addresses answered
-// 2xx, and that no request failed.
+// 2xx, and that no request failed. A 499 (the client gave up, as a load
+// does when it stops) is counted apart, not as a failure.
 func cmdUpstreams(ts *testscript.TestScript, neg bool, args []string) {
 	key := ts.MkAbs(".")
 	switch {
@@ -186,10 +187,17 @@ func cmdUpstreams(ts *testscript.TestScript, neg bool, args []string) {
 		lines = ours(ts, lines)
 		bySecond := map[string]map[string]bool{}
 		var seconds []string
-		bad := 0
+		bad, gaveUp := 0, 0
 		for _, l := range lines {
+			if l.status == 499 {
+				gaveUp++
+				continue
+			}
 			if l.status/100 != 2 {
 				bad++
+				if bad <= 5 {
+					fmt.Fprintf(ts.Stdout(), "  %s status %d from %s\n", l.time, l.status, l.upstream)
+				}
 				continue
 			}
 			if bySecond[l.time] == nil {
@@ -212,8 +220,8 @@ func cmdUpstreams(ts *testscript.TestScript, neg bool, args []string) {
 				all[a] = true
 			}
 		}
-		fmt.Fprintf(ts.Stdout(), "upstreams: %d lines over %d whole seconds, %d failed; %d addresses in all, at least %d each second (fewest at %s)\n",
-			len(lines), len(seconds)-2, bad, len(all), fewest, at)
+		fmt.Fprintf(ts.Stdout(), "upstreams: %d lines over %d whole seconds, %d failed, %d given up by the client; %d addresses in all, at least %d each second (fewest at %s)\n",
+			len(lines), len(seconds)-2, bad, gaveUp, len(all), fewest, at)
 		if bad > 0 {
 			ts.Fatalf("upstreams: %d requests were not answered 2xx", bad)
 		}
@@ -238,7 +246,7 @@ type replicaWatch struct {
 
 var watches sync.Map // script work dir -> *replicaWatch
 
-// replicas start | replicas stop MIN: poll, every 50ms, every running
+// replicas start | replicas stop MIN: poll, every 100ms, every running
 // container of the script's project through its published port
 // (GET /health) and fail on stop when fewer than MIN answered at any
 // moment.
@@ -281,7 +289,7 @@ func cmdReplicas(ts *testscript.TestScript, neg bool, args []string) {
 func (w *replicaWatch) run(ctx context.Context, cli *client.Client, project string) {
 	defer close(w.done)
 	hc := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		list, err := cli.ContainerList(ctx, container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "io.slipway.project="+project))})
