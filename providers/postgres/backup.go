@@ -193,10 +193,19 @@ func (p *Postgres) Restore(ctx context.Context, path string) error {
 	if err := p.checkBackup(ctx, path); err != nil {
 		return fmt.Errorf("restore %q: %w", path, err)
 	}
+	// Both programs are found before any session is ended.
+	restoreBin, err := p.findTool("pg_restore")
+	if err != nil {
+		return fmt.Errorf("restore %q: %w", path, err)
+	}
+	psqlBin, err := p.findTool("psql")
+	if err != nil {
+		return fmt.Errorf("restore %q: %w", path, err)
+	}
 	if err := p.terminateSessions(ctx); err != nil {
 		return fmt.Errorf("restore %q: %w", path, err)
 	}
-	if err := p.restoreScript(ctx, path); err != nil {
+	if err := p.restoreScript(ctx, restoreBin, psqlBin, path); err != nil {
 		return fmt.Errorf("restore %q: %w", path, err)
 	}
 	return nil
@@ -292,21 +301,13 @@ $slipway_clear$;
 // uncommitted.
 const commitSQL = "\nCOMMIT;\n"
 
-// restoreScript runs pg_restore --single-transaction --file=- on the
+// restoreScript runs restoreBin (pg_restore) --single-transaction --file=- on the
 // archive (it needs no connection) and feeds clearSQL, its script and
 // commitSQL to psql with ON_ERROR_STOP. The end of the script (its COMMIT
 // among it) reaches psql only once pg_restore has exited successfully: a
 // pg_restore that fails part way leaves psql at end of input inside the
 // open transaction, which the server then rolls back.
-func (p *Postgres) restoreScript(ctx context.Context, path string) error {
-	restoreBin, err := p.findTool("pg_restore")
-	if err != nil {
-		return err
-	}
-	psqlBin, err := p.findTool("psql")
-	if err != nil {
-		return err
-	}
+func (p *Postgres) restoreScript(ctx context.Context, restoreBin, psqlBin, path string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

@@ -261,3 +261,20 @@ func TestRestoreIsAllOrNothing(t *testing.T) {
 		})
 	}
 }
+
+func TestRestoreWithoutPsqlEndsNoSession(t *testing.T) {
+	// BinDir has pg_restore but no psql; the URL points at no server, so a
+	// restore that went on to end sessions would fail to connect instead.
+	p, cmds := newFake(t, "", `echo "1; 0 0 ENCODING - ENCODING"`)
+	path := filepath.Join(t.TempDir(), "b.dump")
+	if err := os.WriteFile(path, []byte("PGDMP"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := p.Restore(t.Context(), path)
+	if !errors.Is(err, ErrToolNotFound) || !strings.Contains(err.Error(), "psql") {
+		t.Errorf("Restore = %v, want psql not found", err)
+	}
+	if len(*cmds) != 1 {
+		t.Errorf("ran %d programs, want only pg_restore --list", len(*cmds))
+	}
+}
