@@ -44,8 +44,8 @@ bench: deps ## run the benchmarks behind docs/benchmarks.md
 reliability: deps ## long sweeps: crash points, soak
 	SLIPWAY_RELIABILITY=1 $(GO) test -count=1 -timeout 60m ./bench/...
 
-demo: deps build ## release v1, then v2 blue-green under load, roll back, show status and history (state in ./demo)
+demo: deps build ## v1 with a migration, v2 blue-green under load, a bad v3 canary that rolls back, rollback, history (in ./demo)
 	GO="$(GO)" ./examples/demo/demo.sh run
 
-demo-clean: ## stop the demo's nginx, remove its containers, images and ./demo
+demo-clean: ## stop the demo's nginx and PostgreSQL, remove its containers, images and ./demo
 	GO="$(GO)" ./examples/demo/demo.sh clean

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# slipway's demo: release v1 of a tiny web app behind a private nginx, move to
-# v2 blue-green while a load runs through nginx, roll back, and show status and
-# history. Everything it makes lives under ./demo/ (config, state, nginx), in
-# containers labelled io.slipway.project=demo, and in the demo images.
+# slipway's demo: the whole life of a tiny web app behind a private nginx
+# with a private PostgreSQL. It validates and plans, releases v1 with a
+# database migration, moves to v2 blue-green while a load runs through nginx,
+# tries a canary of a bad v3 (7% errors) that rolls back by itself and writes
+# an incident report, rolls back by hand, and shows the history. Everything
+# it makes lives under ./demo/ (config, state, nginx, postgres), in containers
+# labelled io.slipway.project=demo, and in the demo images.
 #
 #   examples/demo/demo.sh run     clean up any earlier run, then run the demo
-#   examples/demo/demo.sh clean   stop nginx, remove the containers and ./demo
+#   examples/demo/demo.sh clean   stop nginx and postgres, remove the
+#                                 containers, the images and ./demo
 #
 # `make demo` runs `deps` and `build` first; run this script directly only
 # when bin/slipway is built and nginx is installed.
 #
 # Environment (all optional):
 #   GO               the go command (default: go)
-#   DEMO_IMAGE       image repository for the demo app (default: slipway-demo)
+#   DEMO_IMAGE       image repository for the demo app (default:
+#                    slipway-demo/web, apart from the images tests build)
 #   DEMO_LOAD_RATE   requests per second during each switch (default: 200)
 #   DEMO_LOAD_MODE   slipway-load mode: retrying (as browsers do) or strict
 #                    (default: retrying)
@@ -29,14 +34,16 @@ cd "$REPO"
 GO=${GO:-go}
 PROJECT=demo
 DEMO=$REPO/demo
-DEMO_IMAGE=${DEMO_IMAGE:-slipway-demo}
+DEMO_IMAGE=${DEMO_IMAGE:-slipway-demo/web}
 DEMO_LOAD_RATE=${DEMO_LOAD_RATE:-200}
 DEMO_LOAD_MODE=${DEMO_LOAD_MODE:-retrying}
 DEMO_LOAD_TOOL=${DEMO_LOAD_TOOL:-auto}
 case $DEMO_LOAD_TOOL in auto | curl) ;; *) echo "demo: error: DEMO_LOAD_TOOL=$DEMO_LOAD_TOOL: want auto or curl" >&2; exit 1 ;; esac
-TEMPLATE=$REPO/examples/demo/slipway.hcl.tmpl
-# Names the template may use; render refuses a template with any other.
-TEMPLATE_VARS=(PROJECT DEMO_IMAGE NGINX_PORT NGINX_PREFIX NGINX_CONF NGINX_CONF_DIR NGINX_ACCESS_LOG)
+EXAMPLE=$REPO/examples/demo
+# Names the templates may use; render refuses a template with any other.
+TEMPLATE_VARS=(PROJECT DEMO_IMAGE NGINX_PORT NGINX_PREFIX NGINX_CONF NGINX_CONF_DIR NGINX_ACCESS_LOG NGINX_ADMIN_DIR)
+# The demo's versions: v3 answers 7% of its requests with 500.
+TAGS=(v1 v2 v3)
 
 LOAD_PID=
 LOAD_OUT=
@@ -156,15 +163,19 @@ on_exit() {
 
 # demo_clean removes what the demo made; with "keep-images" it leaves the
 # images, which the next run rebuilds anyway.
+# demo_clean removes what the demo made; with "keep-images" it leaves the
+# images, which the next run rebuilds anyway.
 demo_clean() {
   need docker "install the Docker CLI (Debian: apt-get install -y docker.io)"
+  local tool=("$GO" run ./internal/testenv/cmd/slipway-env)
+  [ ! -x "$DEMO/bin/slipway-env" ] || tool=("$DEMO/bin/slipway-env")
   if [ -f "$DEMO/nginx/logs/nginx.pid" ]; then
     say "Stopping the demo's nginx..."
-    if [ -x "$DEMO/bin/slipway-env" ]; then
-      env_tool nginx-stop "$DEMO/nginx" || true
-    else
-      "$GO" run ./internal/testenv/cmd/slipway-env nginx-stop "$DEMO/nginx" || true
-    fi
+    "${tool[@]}" nginx-stop "$DEMO/nginx" || true
+  fi
+  if [ -f "$DEMO/postgres/postgres.json" ]; then
+    say "Stopping the demo's PostgreSQL..."
+    "${tool[@]}" pg-stop "$DEMO/postgres" || true
   fi
   local ids
   ids=$(docker ps -aq --filter "label=io.slipway.project=$PROJECT")
@@ -173,7 +184,7 @@ demo_clean() {
     # shellcheck disable=SC2086 # one id per word
     docker rm -f $ids >/dev/null
   fi
-  for tag in v1 v2; do
+  for tag in "${TAGS[@]}"; do
     [ "${1:-}" != keep-images ] || break
     if docker image inspect "$DEMO_IMAGE:$tag" >/dev/null 2>&1; then
       say "Removing image $DEMO_IMAGE:$tag..."
@@ -187,32 +198,48 @@ demo_clean() {
 }
 
 demo_images() {
-  say "Building the demo images $DEMO_IMAGE:v1 and $DEMO_IMAGE:v2 (FROM scratch, through the Docker API)..."
+  say "Building the demo images $DEMO_IMAGE:v1, :v2 and :v3 (FROM scratch, through the Docker API)..."
+  note "v3 is the bad one: FAIL_RATE=0.07 answers 7% of its requests with 500"
   env_tool build-demo "$DEMO_IMAGE:v1"
   env_tool build-demo "$DEMO_IMAGE:v2"
+  env_tool build-demo "$DEMO_IMAGE:v3" FAIL_RATE=0.07
 }
 
 demo_nginx() {
   NGINX_PORT=$(env_tool free-port)
-  say "Starting a private nginx under demo/nginx (routes on port $NGINX_PORT)..."
+  say "Starting a private nginx with its Lua module under demo/nginx (routes on port $NGINX_PORT)..."
   local vars
-  vars=$(env_tool nginx-start "$DEMO/nginx") ||
-    die "could not start nginx" "run 'make deps' to install it"
+  vars=$(env_tool nginx-start -lua "$DEMO/nginx") ||
+    die "could not start nginx" "run 'make deps' to install it and its Lua module"
   eval "$vars"
+  NGINX_ADMIN_DIR=$DEMO/nginx-admin
   note "nginx master pid $NGINX_PID, conf $NGINX_CONF"
 }
 
+demo_postgres() {
+  say "Starting a private PostgreSQL under demo/postgres..."
+  local vars
+  vars=$(env_tool pg-start "$DEMO/postgres") ||
+    die "could not start PostgreSQL" "run 'make deps' to install PostgreSQL 15"
+  eval "$vars"
+  export DATABASE_URL
+  note "DATABASE_URL points at it (slipway reads env(\"DATABASE_URL\"); the password never shows)"
+}
+
 demo_config() {
-  say "Rendering demo/config/slipway.hcl from examples/demo/slipway.hcl.tmpl..."
+  say "Rendering demo/config/ from examples/demo/ (project, nginx, postgres, analysis; web blue-green)..."
   mkdir -p "$DEMO/config"
-  render "$TEMPLATE" "$DEMO/config/slipway.hcl"
+  render "$EXAMPLE/slipway.hcl.tmpl" "$DEMO/config/slipway.hcl"
+  render "$EXAMPLE/web-blue-green.hcl.tmpl" "$DEMO/config/web.hcl"
+  cp -R "$EXAMPLE/migrations" "$DEMO/config/migrations"
   cd "$DEMO/config"
   export PATH="$REPO/bin:$PATH"
+  show ls migrations
   show slipway validate
 }
 
 demo_release_v1() {
-  say "Planning release v1..."
+  say "Planning release v1: a backup, the migration, then the web service..."
   show slipway plan
   say "Releasing v1 (blue)..."
   show slipway apply -auto-approve
@@ -229,14 +256,29 @@ demo_blue_green_v2() {
   show slipway status
 }
 
+demo_canary_v3() {
+  say "Switching web to a canary for v3 (the change a team would review)..."
+  render "$EXAMPLE/web-canary.hcl.tmpl" "$DEMO/config/web.hcl.new"
+  diff -u --label web.hcl --label web.hcl "$DEMO/config/web.hcl" "$DEMO/config/web.hcl.new" | sed -n '/^@@/,$p' || true
+  mv "$DEMO/config/web.hcl.new" "$DEMO/config/web.hcl"
+  say "Releasing the bad v3 as a canary under load: analysis should fail it at 20% and roll back by itself (exit 2)..."
+  load_start v3
+  local rc=0
+  show slipway apply -auto-approve -var version=v3 || rc=$?
+  load_stop
+  [ "$rc" -eq 2 ] || die "the canary of v3 exited $rc, want 2 (failed and rolled back)"
+  note "exit $rc: failed after changes and rolled back; v2 serves again"
+  expect "version=v2 color=green"
+  say "The incident report slipway wrote for release #3..."
+  show slipway show -incident 3
+}
+
 demo_rollback() {
-  say "Rolling back to v1 (blue is still running: one switch) under load..."
+  say "Rolling back by hand to v1 (blue is still running: one switch) under load..."
   load_start rollback
   show slipway rollback -auto-approve -m "demo: back to v1"
   load_stop
   expect "version=v1 color=blue"
-  say "The configuration still says v1, so there is nothing left to do..."
-  show slipway plan
   say "History of project $PROJECT..."
   show slipway history
 }
@@ -250,9 +292,11 @@ demo_run() {
   build_tools
   demo_images
   demo_nginx
+  demo_postgres
   demo_config
   demo_release_v1
   demo_blue_green_v2
+  demo_canary_v3
   demo_rollback
   say "Done in ${SECONDS}s. nginx still serves http://127.0.0.1:$NGINX_PORT/; 'make demo-clean' removes everything the demo made."
 }
