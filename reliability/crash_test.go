@@ -3,9 +3,11 @@ package reliability
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -116,40 +118,58 @@ func TestCrashSweep(t *testing.T) {
 func runSweep(t *testing.T, sw crashSweep, seed uint64) {
 	w := newWorld(t, sw.hcl, worldOpts{postgres: sw.postgres})
 	c := &crasher{w: w, sw: sw}
-	c.addMigration()
-	w.must(0, c.apply("v1")...)
-	c.converged("v1", true)
+	for _, v := range []string{"v1", "v2"} {
+		c.addMigration()
+		w.must(0, c.apply(v)...)
+		c.converged(v, true)
+	}
 
-	// A clean release lists the fault points, in the order they are met.
+	// A release in the steady state (one before it, one before that)
+	// lists the fault points, in the order they are met.
 	c.addMigration()
 	trace := filepath.Join(w.dir, "trace")
-	if r := w.run([]string{"SLIPWAY_FAULT_TRACE=" + trace}, c.apply("v2")...); r.code != 0 {
+	if r := w.run([]string{"SLIPWAY_FAULT_TRACE=" + trace}, c.apply("v1")...); r.code != 0 {
 		t.Fatalf("traced release:\n%s", r)
 	}
-	c.converged("v2", true)
-	b, err := os.ReadFile(trace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	points := strings.Fields(string(b))
+	c.converged("v1", true)
+	points := readLines(t, trace)
 	if len(points) == 0 {
 		t.Fatal("the traced release met no fault point: is the binary built with -tags slipway_faults?")
 	}
-	chosen := points
-	if !full() {
-		chosen = sample(points, sw.sample, seed^hash(sw.name))
+	chosen := make([]int, len(points))
+	for i := range chosen {
+		chosen[i] = i + 1
 	}
-	t.Logf("%s: %d fault points in a release, killing at %d: %s", sw.name, len(points), len(chosen), strings.Join(chosen, " "))
+	if !full() {
+		chosen = sample(chosen, sw.sample, seed^hash(sw.name))
+	}
+	t.Logf("%s: %d fault points in a release: %s", sw.name, len(points), strings.Join(points, " "))
 
-	live := "v2"
-	recovered := 0
-	for _, pt := range chosen {
+	live := "v1"
+	killed, recovered := map[string]bool{}, 0
+	for _, n := range chosen {
 		for _, how := range []string{"apply", "rollback"} {
-			live = c.crash(pt, live, how)
-			recovered++
+			var at string
+			live, at = c.crash(n, live, how)
+			if at != "" {
+				killed[at] = true
+				recovered++
+			}
 		}
 	}
-	t.Logf("%s: %d kill points x 2 recoveries: %d of %d recovered", sw.name, len(chosen), recovered, 2*len(chosen))
+	t.Logf("%s: killed at %d distinct points (%d kills), %d recovered: %s", sw.name, len(killed), recovered, recovered, strings.Join(slices.Sorted(maps.Keys(killed)), " "))
+	if len(killed) == 0 {
+		t.Fatal("no release was killed")
+	}
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(b))
 }
 
 // crasher kills and recovers releases of one world.
@@ -177,10 +197,11 @@ CREATE TABLE t%s (id int);
 `, n, n))
 }
 
-// crash kills a release from live to the other version at point, checks
-// what is left, recovers it with how ("apply" or "rollback") and returns
-// the version now live.
-func (c *crasher) crash(point, live, how string) string {
+// crash kills a release from live to the other version at the n-th fault
+// point it meets, checks what is left, recovers it with how ("apply" or
+// "rollback") and returns the version now live and the point it was killed
+// at ("" when the release met fewer than n points and finished).
+func (c *crasher) crash(n int, live, how string) (string, string) {
 	w, t := c.w, c.w.t
 	t.Helper()
 	to := map[string]string{"v1": "v2", "v2": "v1"}[live]
@@ -189,11 +210,20 @@ func (c *crasher) crash(point, live, how string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := w.run([]string{"SLIPWAY_FAULT=" + point}, c.apply(to)...)
+	trace := filepath.Join(w.dir, "kill-trace")
+	_ = os.Remove(trace)
+	r := w.run([]string{fmt.Sprintf("SLIPWAY_FAULT=#%d", n), "SLIPWAY_FAULT_TRACE=" + trace}, c.apply(to)...)
 	if !r.killed {
-		t.Fatalf("%s: the release was not killed there (the point was not met):\n%s", point, r)
+		if r.code != 0 {
+			t.Fatalf("point #%d: the release neither died there nor finished:\n%s", n, r)
+		}
+		t.Logf("point #%d (%s -> %s): this release met fewer points and finished", n, live, to)
+		c.converged(to, true)
+		return to, ""
 	}
-	where := fmt.Sprintf("killed at %s (%s -> %s), then %s", point, live, to, how)
+	met := readLines(t, trace)
+	point := met[len(met)-1]
+	where := fmt.Sprintf("killed at #%d %s (%s -> %s), then %s", n, point, live, to, how)
 
 	// What a kill leaves: a state file that parses (still the previous
 	// release), a free lock, and a journal the plan explains.
@@ -236,7 +266,7 @@ func (c *crasher) crash(point, live, how string) string {
 		want = live
 	}
 	c.converged(want, how == "apply")
-	return want
+	return want, point
 }
 
 // converged checks that the world settled on version: the state names
@@ -314,14 +344,14 @@ func (c *crasher) migrationsOnce(all bool) {
 }
 
 // sample picks n of points with a seeded generator, in their order.
-func sample(points []string, n int, seed uint64) []string {
+func sample[T any](points []T, n int, seed uint64) []T {
 	if n >= len(points) {
 		return points
 	}
 	r := rand.New(rand.NewPCG(seed, 0x5117))
 	idx := r.Perm(len(points))[:n]
 	sort.Ints(idx)
-	out := make([]string, n)
+	out := make([]T, n)
 	for i, k := range idx {
 		out[i] = points[k]
 	}
