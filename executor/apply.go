@@ -73,6 +73,11 @@ type Options struct {
 	// Abort undoes the finished steps of the resumed operation instead of
 	// continuing it.
 	Abort bool
+	// Continues is the record the operation Resume continues wrote when it
+	// paused. The new record starts with its finished steps, check evidence
+	// and analysis readings, so that a promoted release's record tells the
+	// whole release; nil (or another operation's record) starts empty.
+	Continues *records.Record
 	// Target is, for a rollback, the release whose snapshot the plan
 	// returns to; the record keeps it.
 	Target int
@@ -151,6 +156,15 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	r.rec = &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
 		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running",
 		TargetRelease: opts.Target, Changes: changes(p), Warnings: append([]string(nil), p.Warnings...)}
+	if c := opts.Continues; opts.Resume != nil && c != nil && c.ID == opts.OperationID {
+		for _, sr := range c.Steps {
+			if done[sr.Index] {
+				r.rec.Steps = append(r.rec.Steps, sr)
+			}
+		}
+		r.rec.Checks = append(r.rec.Checks, c.Checks...)
+		r.rec.Analysis = append(r.rec.Analysis, c.Analysis...)
+	}
 	r.next = opts.Prior.DeepCopy()
 	for name, s := range p.Services {
 		if s == nil {

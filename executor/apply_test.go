@@ -325,6 +325,54 @@ func TestApplyApprovalGate(t *testing.T) {
 	})
 }
 
+// TestApplyResumeKeepsRecord promotes a release paused at a gate: the new
+// record starts with the steps and readings the paused run recorded, each
+// step once, then the gate (approved) and the steps after it.
+func TestApplyResumeKeepsRecord(t *testing.T) {
+	h := newHarness(t)
+	_, paused, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), canaryStep(50), gateStep(), switchStep()))
+	if err == nil || err.Outcome != executor.Paused {
+		t.Fatalf("Apply = %v, want paused", err)
+	}
+	paused.Analysis = append(paused.Analysis, records.AnalysisReading{Step: 2, Version: "candidate", Requests: 100, Verdict: "pass"})
+	j := h.w.writes[len(h.w.writes)-1]
+	h.opts.Resume = &j
+	h.opts.OperationID = "op-2" // promote's own id; the resumed one wins
+	h.opts.Continues = paused
+	_, rec, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), canaryStep(50), gateStep(), switchStep()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, s := range rec.Steps {
+		got = append(got, s.Index)
+	}
+	if !slices.Equal(got, []int{0, 1, 2, 3, 4}) {
+		t.Errorf("record steps %v, want [0 1 2 3 4], each once", got)
+	}
+	if len(rec.Analysis) != 1 || rec.Analysis[0].Requests != 100 || rec.ID != paused.ID {
+		t.Errorf("record id %q analysis %+v, want the paused run's id and reading", rec.ID, rec.Analysis)
+	}
+
+	// Another operation's record is not continued.
+	h2 := newHarness(t)
+	if _, _, err := h2.apply(t.Context(), newPlan(startStep(), healthStep(), canaryStep(50), gateStep(), switchStep())); err == nil {
+		t.Fatal("want paused")
+	}
+	j2 := h2.w.writes[len(h2.w.writes)-1]
+	h2.opts.Resume = &j2
+	other := *paused
+	other.ID = "op-other"
+	h2.opts.Continues = &other
+	_, rec, err = h2.apply(t.Context(), newPlan(startStep(), healthStep(), canaryStep(50), gateStep(), switchStep()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Steps) != 2 || len(rec.Analysis) != 0 {
+		t.Errorf("record of another operation was continued: %d steps, %d readings", len(rec.Steps), len(rec.Analysis))
+	}
+}
+
 // TestApplyGracefulStop closes Options.Stop while a step runs: that step
 // ends, nothing after it runs, and the finished steps are undone.
 func TestApplyGracefulStop(t *testing.T) {

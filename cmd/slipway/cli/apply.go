@@ -183,6 +183,7 @@ func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *e
 		Approve:     se.askAtGate(),
 		Resume:      se.resume,
 		Abort:       se.abort,
+		Continues:   pausedRecord(recDir, se.resume),
 		Prober:      newProber(p),
 		Analyzer:    analyzer{se: se},
 		Checker:     checker{se: se},

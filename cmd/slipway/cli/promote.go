@@ -9,7 +9,9 @@ import (
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
+	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/local"
+	"github.com/slipwayhq/slipway/state/records"
 	"github.com/urfave/cli/v2"
 )
 
@@ -107,4 +109,24 @@ func (se *session) savePlanForResume(p *plan.Plan) error {
 	}
 	_, err := se.backend.SaveJournalPlan(buf.Bytes())
 	return err
+}
+
+// pausedRecord returns the record the paused operation j wrote, for the
+// resumed operation's record to continue; nil when there is no paused
+// operation or its record cannot be read (the new record then starts
+// empty).
+func pausedRecord(dir string, j *state.Journal) *records.Record {
+	if j == nil {
+		return nil
+	}
+	recs, err := records.List(dir)
+	if err != nil {
+		return nil
+	}
+	for _, r := range recs {
+		if r.ID == j.OperationID {
+			return r
+		}
+	}
+	return nil
 }
