@@ -132,7 +132,7 @@ func Reference() []*BlockSchema {
 				{Name: "url", Type: "string", Required: true, Doc: "Connection URL; always treated as sensitive."},
 				{Name: "migrations", Type: "string", Default: `""`, Doc: "Directory of versioned SQL migrations (0042_name.sql); empty means none."},
 				{Name: "restore_on_failure", Type: "bool", Default: "false", Doc: "Restore the pre-release backup automatically when a migration fails."},
-				{Name: "bin_dir", Type: "string", Default: `""`, Doc: "Where pg_dump and pg_restore are; empty searches PATH, then /usr/lib/postgresql/*/bin."},
+				{Name: "bin_dir", Type: "string", Default: `""`, Doc: "Where pg_dump, pg_restore and psql are; empty searches PATH, then /usr/lib/postgresql/*/bin."},
 			},
 			Blocks: []*BlockSchema{{
 				Type: "migrate", Doc: "Migrations the application runs itself, as a one-off container from the new release's image.",

@@ -69,7 +69,11 @@ func (se *session) loadConfig() error {
 	for _, db := range cfg.Postgres {
 		db.Migrations = se.rel(db.Migrations)
 		if db.Backup != nil {
-			db.Backup.Dir = se.rel(db.Backup.Dir)
+			// Absolute, so that the state can name a backup that a later
+			// rollback -restore-db finds from any directory.
+			if abs, err := filepath.Abs(se.rel(db.Backup.Dir)); err == nil {
+				db.Backup.Dir = abs
+			}
 		}
 	}
 	return nil
