@@ -84,6 +84,9 @@ func Trigger(r *Record) string {
 	}
 	switch r.Operation {
 	case OpRollback:
+		if r.TargetRelease > 0 && r.TargetRelease == r.PriorRelease {
+			return fmt.Sprintf("manual rollback to release #%d, which was live, undoing what an interrupted operation left (made release #%d)%s (%s)", r.TargetRelease, r.Release, who, reason)
+		}
 		if r.TargetRelease > 0 && r.TargetRelease != r.Release {
 			return fmt.Sprintf("manual rollback from release #%d to release #%d (made release #%d)%s (%s)", r.PriorRelease, r.TargetRelease, r.Release, who, reason)
 		}

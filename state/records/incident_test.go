@@ -83,6 +83,16 @@ func TestTrigger(t *testing.T) {
 			return r
 		}, `step 2 "health.web" (health service.web) failed: deadline exceeded`},
 		{"manual", manualRollback, "manual rollback from release #43 to release #42 by ops@host (reason given: p95 regression | checkout)"},
+		{"manual to a snapshot", func() *Record {
+			r := manualRollback()
+			r.Release, r.TargetRelease = 44, 42
+			return r
+		}, "manual rollback from release #43 to release #42 (made release #44) by ops@host (reason given: p95 regression | checkout)"},
+		{"manual after an interrupted apply", func() *Record {
+			r := manualRollback()
+			r.Release, r.TargetRelease = 44, 43
+			return r
+		}, "manual rollback to release #43, which was live, undoing what an interrupted operation left (made release #44) by ops@host (reason given: p95 regression | checkout)"},
 		{"manual without reason", func() *Record {
 			r := manualRollback()
 			r.Reason, r.Who = "", ""
