@@ -53,6 +53,7 @@ func (g *Gate) Run(ctx context.Context) (Verdict, string, error) {
 	start := now()
 	end := start.Add(g.Duration)
 	verdict, reason := NoData, "no window had data"
+	lastNoData := ""
 	windows := 0
 	for from := start; from.Before(end); from = from.Add(g.Interval) {
 		to := from.Add(g.Interval)
@@ -76,10 +77,17 @@ func (g *Gate) Run(ctx context.Context) (Verdict, string, error) {
 			return Fail, why, nil
 		case Pass, Warn:
 			verdict, reason = v, why
+		case NoData:
+			lastNoData = why
 		}
 	}
 	if verdict == NoData {
 		reason = fmt.Sprintf("none of %d windows had data", windows)
+		if lastNoData != "" {
+			// Say why, so that a source that cannot be read is not
+			// taken for a quiet service.
+			reason += "; the last: " + lastNoData
+		}
 	}
 	return verdict, reason, nil
 }

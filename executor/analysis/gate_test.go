@@ -45,6 +45,7 @@ func TestGate(t *testing.T) {
 	good, few := side{1000, 0, 0.1}, side{3, 0, 0.1}
 	warn, bad := side{1000, 20, 0.1}, side{1000, 100, 0.1}
 	w := func(c side) Window { return win(0, c, good) }
+	unread := Window{QueryErrors: 1, QueryError: "connection refused"}
 	tests := []struct {
 		name     string
 		duration time.Duration
@@ -56,6 +57,7 @@ func TestGate(t *testing.T) {
 		{"all pass", 90 * time.Second, []Window{w(good), w(good), w(good)}, Pass, "candidate error rate 0.0%", 3},
 		{"fail stops at once", 150 * time.Second, []Window{w(good), w(bad), w(good), w(good), w(good)}, Fail, "> fail 5.0%", 2},
 		{"no data throughout is no data", 60 * time.Second, []Window{w(few), w(few)}, NoData, "none of 2 windows had data", 2},
+		{"no data says why", 60 * time.Second, []Window{unread, unread}, NoData, "none of 2 windows had data; the last: 1 query errors (2 intervals in a row): connection refused", 2},
 		{"a window with data decides", 90 * time.Second, []Window{w(few), w(good), w(few)}, Pass, "", 3},
 		{"ends warning", 60 * time.Second, []Window{w(good), w(warn)}, Warn, "> warn 1.0%", 2},
 		{"warn past warn_for fails", 180 * time.Second, []Window{w(warn), w(warn), w(warn), w(warn), w(warn), w(warn)}, Fail, "warn_for 2m0s", 5},

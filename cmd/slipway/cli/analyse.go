@@ -92,7 +92,7 @@ func (a analyzer) Analyse(ctx context.Context, s *plan.Step, report func([]recor
 	case analysis.Fail:
 		return fmt.Errorf("analysis %q failed: %s", s.Analysis, reason)
 	case analysis.NoData:
-		return fmt.Errorf("analysis %q has no data: fewer than %d requests reached a version in every window, and no data is never a pass (for a quiet service use source = \"probe\")", s.Analysis, an.MinRequests)
+		return fmt.Errorf("analysis %q has no data: %s (min_requests %d); no data is never a pass (for a quiet service use source = \"probe\")", s.Analysis, reason, an.MinRequests)
 	}
 	return nil
 }
