@@ -103,8 +103,18 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 	return nil
 }
 
+// nextColor is the color of a service's next release: the other one than
+// its serving containers have (a canary or rolling service keeps colors on
+// its containers only).
 func nextColor(ps *state.Service) string {
-	if ps != nil && ps.Color == state.ColorBlue {
+	c := ""
+	if ps != nil {
+		c = ps.Color
+		if c == "" && len(ps.Containers) > 0 {
+			c = ps.Containers[0].Color
+		}
+	}
+	if c == state.ColorBlue {
 		return state.ColorGreen
 	}
 	return state.ColorBlue
