@@ -151,6 +151,40 @@ func TestLoadCountsOKOverKeepAlive(t *testing.T) {
 	}
 }
 
+// TestLoadSendsHeadersOnEveryRequest: Options.Headers go on every
+// request, those on a reused connection and those on a new one alike.
+func TestLoadSendsHeadersOnEveryRequest(t *testing.T) {
+	var n, marked, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Slipway-Probe") == "1" && r.Header.Get("User-Agent") == "slipway-prober" {
+			marked.Add(1)
+		}
+		if n.Add(1)%5 == 0 {
+			w.Header().Set("Connection", "close") // the client dials again
+		}
+		fmt.Fprintln(w, "ok")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c := runUntil(t, Options{URL: srv.URL, Workers: 1, Headers: map[string]string{"x-slipway-probe": "1"}}, 50)
+	if c.Failures() != 0 {
+		t.Fatalf("counts %+v, want no failure", c)
+	}
+	// A request cut short by Stop reaches the server uncounted: compare
+	// with what the server saw.
+	if got, all := marked.Load(), n.Load(); got != all || all < int64(c.Requests) {
+		t.Fatalf("%d of %d requests carried the header (%d counted)", got, all, c.Requests)
+	}
+	if conns.Load() < 2 {
+		t.Fatalf("%d connection(s): the test never saw a redial", conns.Load())
+	}
+}
+
 func TestLoadCountsNon2xxExactly(t *testing.T) {
 	for _, mode := range []Mode{Strict, Retrying} {
 		t.Run(mode.String(), func(t *testing.T) {

@@ -3,9 +3,13 @@ package prober
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -72,6 +76,14 @@ type Options struct {
 	// Timeout bounds each attempt: dial, write and the whole response
 	// (default DefaultTimeout).
 	Timeout time.Duration
+	// Headers are sent on every request after Host, e.g.
+	// {"X-Slipway-Probe": "1"}, which keeps slipway's prober out of the
+	// access log nginx analysis reads. User-Agent (default
+	// "slipway-prober") and Accept (default "*/*") replace the defaults;
+	// Host (use Host), Connection, Content-Length and Transfer-Encoding
+	// are refused, as are names that are not HTTP tokens and values with
+	// control characters. Names are sent in sorted order.
+	Headers map[string]string
 	// Expect, when set, replaces the default check that the status is
 	// 2xx: a response for which it returns false counts in Non2xx. body is
 	// the response body, cut at maxBody bytes.
@@ -131,8 +143,54 @@ func (o Options) target() (target, error) {
 			return bad("host header %q has a control character or space", host)
 		}
 	}
-	req := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: slipway-prober\r\nAccept: */*\r\n\r\n", u.RequestURI(), host)
-	return target{addr: net.JoinHostPort(u.Hostname(), port), req: []byte(req)}, nil
+	fields := map[string]string{"User-Agent": "slipway-prober", "Accept": "*/*"}
+	given := map[string]bool{}
+	for name, value := range o.Headers {
+		canon := textproto.CanonicalMIMEHeaderKey(name)
+		switch {
+		case !isToken(name):
+			return bad("header name %q is not an HTTP token", name)
+		case reserved(canon):
+			return bad("header %q is set by the prober itself", name)
+		case given[canon]:
+			return bad("header %q is given twice", canon)
+		case strings.ContainsFunc(value, func(r rune) bool { return (r < 0x20 && r != '\t') || r == 0x7f }):
+			return bad("header %q: value %q has a control character", name, value)
+		}
+		given[canon] = true
+		fields[canon] = value
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s HTTP/1.1\r\nHost: %s\r\n", u.RequestURI(), host)
+	for _, name := range slices.Sorted(maps.Keys(fields)) {
+		fmt.Fprintf(&b, "%s: %s\r\n", name, fields[name])
+	}
+	b.WriteString("\r\n")
+	return target{addr: net.JoinHostPort(u.Hostname(), port), req: []byte(b.String())}, nil
+}
+
+// reserved reports whether the prober refuses a (canonical) header name
+// in Options.Headers: it writes Host itself, and the others would change
+// how a response is framed or whether the connection is kept.
+func reserved(canon string) bool {
+	switch canon {
+	case "Host", "Connection", "Content-Length", "Transfer-Encoding":
+		return true
+	}
+	return false
+}
+
+// isToken reports whether s is a non-empty HTTP token (RFC 9110 5.6.2).
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r > 0x7e || r <= 0x20 || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
 }
 
 func (o Options) withDefaults() Options {

@@ -56,6 +56,49 @@ func TestOptionsValidate(t *testing.T) {
 	}
 }
 
+func TestOptionsHeaders(t *testing.T) {
+	const head = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    string // the whole request
+		wantErr string
+	}{
+		{"none", nil, head + "Accept: */*\r\nUser-Agent: slipway-prober\r\n\r\n", ""},
+		{"probe mark, canonical and sorted", map[string]string{"x-slipway-probe": "1", "A-First": "a\tb"},
+			head + "A-First: a\tb\r\nAccept: */*\r\nUser-Agent: slipway-prober\r\nX-Slipway-Probe: 1\r\n\r\n", ""},
+		{"replaces a default", map[string]string{"user-agent": "probe/2", "Accept": "text/plain"},
+			head + "Accept: text/plain\r\nUser-Agent: probe/2\r\n\r\n", ""},
+		{"empty value", map[string]string{"X-Empty": ""}, head + "Accept: */*\r\nUser-Agent: slipway-prober\r\nX-Empty: \r\n\r\n", ""},
+		{"host", map[string]string{"host": "other"}, "", `header "host" is set by the prober itself`},
+		{"connection", map[string]string{"Connection": "close"}, "", "set by the prober itself"},
+		{"content-length", map[string]string{"Content-Length": "3"}, "", "set by the prober itself"},
+		{"transfer-encoding", map[string]string{"Transfer-Encoding": "chunked"}, "", "set by the prober itself"},
+		{"name with space", map[string]string{"X Probe": "1"}, "", "not an HTTP token"},
+		{"name with colon", map[string]string{"X-Probe:": "1"}, "", "not an HTTP token"},
+		{"empty name", map[string]string{"": "1"}, "", "not an HTTP token"},
+		{"value injection", map[string]string{"X-Probe": "1\r\nHost: evil"}, "", "control character"},
+		{"twice", map[string]string{"X-Probe": "1", "x-probe": "2"}, "", `header "X-Probe" is given twice`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tg, err := Options{URL: "http://127.0.0.1/", Headers: tt.headers}.target()
+			if tt.wantErr != "" {
+				if err == nil || !errors.Is(err, ErrInvalidOptions) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want ErrInvalidOptions with %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(tg.req) != tt.want {
+				t.Fatalf("request\n%q, want\n%q", tg.req, tt.want)
+			}
+		})
+	}
+}
+
 func TestParseMode(t *testing.T) {
 	for _, m := range []Mode{Strict, Retrying} {
 		got, err := ParseMode(m.String())
