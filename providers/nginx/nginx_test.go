@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -187,6 +188,70 @@ func testSharesAndAccessLog(t *testing.T, mode string) {
 	}
 	if lines != 3000 {
 		t.Fatalf("access log has %d lines, want 3000", lines)
+	}
+}
+
+// logLines returns the lines of the access log so far.
+func (l *liveRoute) logLines(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(l.ngx.AccessLog)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")[:strings.Count(string(b), "\n")]
+}
+
+func TestProbeHeaderIsNotLogged(t *testing.T) { forModes(t, testProbeHeaderIsNotLogged) }
+
+// testProbeHeaderIsNotLogged: slipway's prober, which marks its requests
+// with HeaderProbe, reaches the containers of both groups but stays out of
+// the access log; requests without the mark (or with an empty one) are
+// logged, one line each.
+func testProbeHeaderIsNotLogged(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
+	l.spec.CandidateWeight = 50
+	l.apply(t)
+	before := len(l.logLines(t))
+
+	load := prober.Start(t.Context(), prober.Options{
+		URL:  "http://127.0.0.1:" + strconv.Itoa(l.spec.Listen) + "/",
+		Host: l.spec.ServerName, Workers: 2, Mode: prober.Strict,
+		Headers: map[string]string{HeaderProbe: ProbeValue},
+	})
+	for load.Snapshot().Requests < 200 {
+		select {
+		case <-load.Done():
+			t.Fatalf("probe ended early: %+v", load.Snapshot())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	c := load.Stop()
+	if c.Failures() != 0 || c.ByBody["stable"] == 0 || c.ByBody["candidate"] == 0 || c.ByBody["stable"]+c.ByBody["candidate"] != c.Requests {
+		t.Fatalf("marked probe counts %+v: want every request answered by a group, both groups seen", c)
+	}
+	if got := l.count(t, 20, HeaderProbe, "yes"); got["stable"]+got["candidate"] != 20 {
+		t.Fatalf("marked requests answered %v", got)
+	}
+	if lines := l.logLines(t); len(lines) != before {
+		t.Fatalf("%d marked requests wrote %d access log lines, want none; the first: %q", c.Requests+20, len(lines)-before, lines[before])
+	}
+
+	// Unmarked requests, and an empty mark, are real traffic.
+	l.count(t, 10)
+	l.count(t, 5, HeaderProbe, "")
+	// nginx writes a line once the response is sent: wait for them all.
+	lines := l.logLines(t)
+	for deadline := time.Now().Add(5 * time.Second); len(lines)-before < 15 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		lines = l.logLines(t)
+	}
+	if len(lines)-before != 15 {
+		t.Fatalf("15 unmarked requests wrote %d access log lines, want 15", len(lines)-before)
+	}
+	for _, line := range lines[before:] {
+		if f := strings.Split(line, "\t"); len(f) < 3 || f[2] != "200" {
+			t.Fatalf("log line %q, want a 200", line)
+		}
 	}
 }
 

@@ -33,8 +33,10 @@ var ErrInvalidSpec = errors.New("invalid route")
 //	version                 the group's version (StableVersion or CandidateVersion), "-" when unset
 //
 // nginx escapes '"', '\\' and control characters (tabs included) in values
-// as \xNN, so splitting a line on tabs is exact. Confirmation probes by
-// slipway itself are not logged.
+// as \xNN, so splitting a line on tabs is exact. slipway's own requests
+// are not logged: confirmation probes (HeaderConfirm) and the prober that
+// runs while traffic moves (HeaderProbe), so analysis counts only real
+// traffic.
 const LogFormatFields = "time_iso8601\tgroup\tstatus\trequest_time\tupstream_response_time\trequest_method\trequest_uri\tupstream_addr\troute\tversion"
 
 // Names of the response headers every route adds, on every response.
@@ -47,7 +49,34 @@ const (
 	// (with HeaderRelease) without contacting a container or writing the
 	// access log; slipway's confirmation probe uses it.
 	HeaderConfirm = "X-Slipway-Confirm"
+	// HeaderProbe, on a request, with any non-empty value, keeps the
+	// request out of the access log; it is proxied to the chosen group
+	// like any other, so the answer still measures availability. slipway's
+	// prober sends it (with ProbeValue) during an apply, so that its
+	// synthetic traffic neither reaches an analysis' min_requests nor
+	// dilutes the real error rate.
+	HeaderProbe = "X-Slipway-Probe"
+	// ProbeValue is the value slipway's prober sends in HeaderProbe.
+	ProbeValue = "1"
 )
+
+// headerVar returns the nginx variable holding a request header.
+func headerVar(name string) string {
+	return "$http_" + strings.ToLower(strings.ReplaceAll(name, "-", "_"))
+}
+
+// writeLogMap writes the map of the variable <v>_log that access_log's
+// if= parameter reads: 1 (log) for a request without HeaderConfirm and
+// HeaderProbe, 0 (do not log) when either is non-empty. The two headers
+// are concatenated, which is empty only when both are.
+func writeLogMap(p func(format string, args ...any), v string) {
+	p("# Not logged: slipway's confirmation probe (%s) and its prober (%s).", HeaderConfirm, HeaderProbe)
+	p(`map "%s%s" %s_log {`, headerVar(HeaderConfirm), headerVar(HeaderProbe), v)
+	p(`    "" 1;`)
+	p("    default 0;")
+	p("}")
+	p("")
+}
 
 const headerPrefix = "# managed by slipway: "
 
@@ -342,11 +371,7 @@ func renderBody(spec providers.RouteSpec, o renderOptions) string {
 	p(`    "" "";`)
 	p("}")
 	p("")
-	p("map $http_%s %s_log {", strings.ToLower(strings.ReplaceAll(HeaderConfirm, "-", "_")), v)
-	p(`    "" 1;`)
-	p("    default 0;")
-	p("}")
-	p("")
+	writeLogMap(p, v)
 	p("# Fields, tab separated: %s", strings.ReplaceAll(LogFormatFields, "\t", " "))
 	p(`log_format %s '$time_iso8601\t%s_group\t$status\t$request_time\t$upstream_response_time\t$request_method\t$request_uri\t$upstream_addr\t%s/%s/%s\t%s_version';`,
 		up, v, spec.Project, spec.Env, spec.Service, v)
@@ -379,7 +404,7 @@ func renderBody(spec providers.RouteSpec, o renderOptions) string {
 	if spec.StickyCookie != "" {
 		p("        add_header Set-Cookie %s_set_cookie always;", v)
 	}
-	p("        if ($http_%s) {", strings.ToLower(strings.ReplaceAll(HeaderConfirm, "-", "_")))
+	p("        if (%s) {", headerVar(HeaderConfirm))
 	p("            return 204;")
 	p("        }")
 	p("")
