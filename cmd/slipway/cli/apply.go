@@ -20,6 +20,7 @@ import (
 	"github.com/slipwayhq/slipway/notify"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
+	"github.com/slipwayhq/slipway/providers/nginx"
 	"github.com/slipwayhq/slipway/providers/postgres"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/records"
@@ -353,6 +354,8 @@ func newProber(p *plan.Plan) executor.Prober {
 			Rate:    50,
 			Workers: 2,
 			Mode:    prober.Retrying,
+			// Marked, so nginx analysis does not count it as traffic.
+			Headers: map[string]string{nginx.HeaderProbe: nginx.ProbeValue},
 		})
 	}
 	return nil
