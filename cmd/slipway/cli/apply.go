@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -143,8 +144,10 @@ func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *e
 		jsonHook = views.NewJSONHook(se.s.out, Version)
 		hook = jsonHook
 	} else {
-		textHook = views.NewTextHook(se.s.out, views.Options{Color: colorOK(se.s.out, se.c)})
+		live, width := liveTerminal(se.s.out)
+		textHook = views.NewTextHook(se.s.out, views.Options{Color: colorOK(se.s.out, se.c), Live: live, Width: width})
 		textHook.Mask(p)
+		defer textHook.Close()
 		hook = textHook
 	}
 	if jsonHook != nil {
@@ -274,6 +277,21 @@ func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *e
 	}
 	se.summary(textHook, jsonHook, rec, p, started, recPaths[1])
 	return fail(ee.Outcome.ExitCode(), ee, hint)
+}
+
+// liveTerminal reports whether apply's progress is redrawn in place: only
+// on a terminal that can move its cursor (not TERM=dumb), and its width,
+// so that the live line never wraps.
+func liveTerminal(w io.Writer) (bool, int) {
+	f, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) || os.Getenv("TERM") == "dumb" {
+		return false, 0
+	}
+	width, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		width = 0
+	}
+	return true, width
 }
 
 func (se *session) summary(th *views.TextHook, jh *views.JSONHook, rec *records.Record, p *plan.Plan, started time.Time, recPath string) {

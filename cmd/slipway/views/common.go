@@ -15,8 +15,13 @@ type Options struct {
 	// headers bold. The CLI sets it only on a terminal and never with
 	// NO_COLOR.
 	Color bool
-	// Width wraps long lines at this many columns; 0 never wraps.
+	// Width wraps long lines at this many columns; 0 never wraps. The
+	// live line of a TextHook is cut to fit it instead.
 	Width int
+	// Live makes a TextHook redraw the running step in place (elapsed
+	// time, a bar for pauses and analysis windows) about four times a
+	// second. The CLI sets it only when the output is a terminal.
+	Live bool
 }
 
 // sensitiveMark replaces a sensitive value wherever it would be shown.
