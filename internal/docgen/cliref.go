@@ -23,6 +23,27 @@ after an argument is refused with a hint, never ignored
 (` + "`%[1]s rollback 3 -dry-run`" + ` does not roll back). Results go to stdout,
 everything else to stderr as ` + "`%[1]s: error: ...`" + ` and ` + "`%[1]s: hint: ...`" + `.
 Every command takes ` + "`-help`" + `. Exit codes: [exit-codes.md](exit-codes.md).
+
+Progress of apply, rollback, promote and abort: on a terminal the running
+step is redrawn in place with its elapsed time (and a bar for pauses and
+analysis windows), and each finished step stays as a line; piped or with
+` + "`TERM=dumb`" + `, one plain line per event; with ` + "`-json`" + `, one JSON event per line.
+
+Shell completion: ` + "`%[1]s --generate-bash-completion`" + ` prints the words that
+may come next (the commands; after a command, its subcommands; after a command
+and ` + "`-`" + `, its flags). To complete them with Tab in bash, add this to
+` + "`~/.bashrc`" + `:
+
+` + "```bash" + `
+_%[1]s() {
+  local cur=${COMP_WORDS[COMP_CWORD]} words=("${COMP_WORDS[@]:0:COMP_CWORD}") opts
+  [[ $cur == -* ]] && words+=("$cur")
+  opts=$("${words[@]}" --generate-bash-completion 2>/dev/null)
+  [[ $cur == --* ]] || opts=${opts//--/-}
+  COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+complete -o default -F _%[1]s %[1]s
+` + "```" + `
 `
 
 // cliReference renders the command reference of app: its global flags,

@@ -290,3 +290,67 @@ func TestRun(t *testing.T) {
 		t.Errorf("an argument: exit %d, want 2", code)
 	}
 }
+
+// TestCompletionAsDocumented proves what the reference's shell completion
+// paragraph says: the application prints its commands, a command's
+// subcommands, and after a command and "-" its flags.
+func TestCompletionAsDocumented(t *testing.T) {
+	doc := string(cliReference(cli.App()))
+	if !strings.Contains(doc, "--generate-bash-completion") || !strings.Contains(doc, "complete -o default -F _slipway slipway") {
+		t.Fatal("docs/cli.md does not document shell completion")
+	}
+	app := cli.App()
+	visible := func(cs []*ucli.Command) []string {
+		var names []string
+		for _, c := range cs {
+			if !c.Hidden {
+				names = append(names, c.Name)
+			}
+		}
+		return names
+	}
+	var db *ucli.Command
+	for _, c := range app.Commands {
+		if c.Name == "db" {
+			db = c
+		}
+	}
+	if db == nil {
+		t.Fatal("no db command")
+	}
+	tests := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--generate-bash-completion"}, visible(app.Commands)},
+		{[]string{"db", "--generate-bash-completion"}, visible(db.Subcommands)},
+		{[]string{"apply", "-", "--generate-bash-completion"}, []string{"--auto-approve", "--var", "--json"}},
+		{[]string{"-", "--generate-bash-completion"}, []string{"--chdir", "--env"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			// urfave/cli reads the word before the completion flag from
+			// os.Args, not from Run's arguments.
+			args := append([]string{"slipway"}, tt.args...)
+			saved := os.Args
+			os.Args = args
+			t.Cleanup(func() { os.Args = saved })
+			app := cli.App()
+			var out bytes.Buffer
+			app.Writer = &out
+			app.ErrWriter = &out
+			if err := app.Run(args); err != nil {
+				t.Fatal(err)
+			}
+			words := map[string]bool{}
+			for _, w := range strings.Fields(out.String()) {
+				words[w] = true
+			}
+			for _, w := range tt.want {
+				if !words[w] {
+					t.Errorf("%q not offered; got %q", w, out.String())
+				}
+			}
+		})
+	}
+}
