@@ -103,11 +103,15 @@ type world struct {
 	nginx   *testenv.Nginx
 	pg      *testenv.Postgres
 	env     []string
+	// admin is a short directory for nginx's admin sockets (a unix
+	// socket path holds at most 108 bytes).
+	admin string
 }
 
 // worldOpts say what a world needs.
 type worldOpts struct {
 	postgres bool
+	lua      bool // nginx with the Lua module, for dynamic switching
 }
 
 // newWorld starts nginx (and postgres) for a new project whose config is
@@ -117,7 +121,7 @@ func newWorld(t *testing.T, hcl string, o worldOpts) *world {
 	requireAll(t, o.postgres)
 	w := &world{t: t, bin: faultBinary(t), dir: t.TempDir(), project: "rel" + randomHex(4)}
 	demoImages(t)
-	n, err := testenv.StartNginx(filepath.Join(w.dir, "nginx"))
+	n, err := testenv.StartNginxWithOpts(filepath.Join(w.dir, "nginx"), testenv.StartNginxOpts{Lua: o.lua})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +146,12 @@ func newWorld(t *testing.T, hcl string, o worldOpts) *world {
 			t.Fatal(err)
 		}
 	}
+	admin, err := os.MkdirTemp("", "reladm-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(admin) })
+	w.admin = filepath.Join(admin, "a")
 	w.write("main.hcl", hcl)
 	return w
 }
@@ -151,7 +161,7 @@ func (w *world) write(name, content string) {
 	w.t.Helper()
 	r := strings.NewReplacer("${PROJECT}", w.project, "${NGINX_CONF_DIR}", w.nginx.ConfDir,
 		"${NGINX_ACCESS_LOG}", w.nginx.AccessLog, "${NGINX_PREFIX}", w.nginx.Prefix,
-		"${NGINX_CONF}", w.nginx.Conf, "${PORT}", fmt.Sprint(w.port))
+		"${NGINX_CONF}", w.nginx.Conf, "${PORT}", fmt.Sprint(w.port), "${ADMIN_DIR}", w.admin)
 	p := filepath.Join(w.dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		w.t.Fatal(err)
