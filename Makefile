@@ -2,7 +2,7 @@
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/slipwayhq/slipway/cmd/slipway/cli.Version=$(VERSION)
 GO ?= go
-FUZZTIME ?= 60s
+FUZZTIME ?= 2m
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
 .DEFAULT_GOAL := help
@@ -33,15 +33,20 @@ docs: ## regenerate docs/configuration.md and docs/cli.md from the schema and th
 fmt: ## format the Go sources
 	gofmt -w $$(git ls-files '*.go')
 
-fuzz: ## run each fuzz target for FUZZTIME (default 60s)
+fuzz: ## run each fuzz target for FUZZTIME (default 2m); findings land in testdata/fuzz as seeds
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./config
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./state/statefile
+	$(GO) test -run '^$$' -fuzz '^FuzzReadJournal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./state/statefile
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./planner/planfile
+	$(GO) test -run '^$$' -fuzz '^FuzzParseLine$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./executor/analysis
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadMigrations$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./providers/postgres
+	$(GO) test -run '^$$' -fuzz '^FuzzSplitStatements$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./providers/postgres
 
 bench: deps ## run the benchmarks behind docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./bench/... ./planner/...
 
-reliability: deps ## long sweeps: crash points, soak
+reliability: deps ## long sweeps: every crash point of every strategy, the soak (docs/reliability.md)
+	SLIPWAY_RELIABILITY=1 $(GO) test -count=1 -timeout 120m -v ./reliability/...
 	SLIPWAY_RELIABILITY=1 $(GO) test -count=1 -timeout 60m ./bench/...
 
 demo: deps build ## v1 with a migration, v2 blue-green under load, a bad v3 canary that rolls back, rollback, history (in ./demo)
