@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/slipwayhq/slipway/state/local"
 )
 
 // A crashSweep is one strategy's release, killed at each of its fault
@@ -143,6 +144,18 @@ func runSweep(t *testing.T, sw crashSweep, seed uint64) {
 	if !full() {
 		chosen = sample(chosen, sw.sample, seed^hash(sw.name))
 	}
+	if s := os.Getenv("SLIPWAY_CRASH_POINTS"); s != "" {
+		// Reproduce given kills: SLIPWAY_CRASH_POINTS=3,17 kills at the
+		// 3rd and 17th points met.
+		chosen = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				t.Fatalf("SLIPWAY_CRASH_POINTS: %q is not a point number", f)
+			}
+			chosen = append(chosen, n)
+		}
+	}
 	t.Logf("%s: %d fault points in a release: %s", sw.name, len(points), strings.Join(points, " "))
 
 	live := "v1"
@@ -171,6 +184,11 @@ func readLines(t *testing.T, path string) []string {
 	}
 	return strings.Fields(string(b))
 }
+
+// storePoints are the fault points after the executor, where the CLI
+// stores what it returned: a kill there leaves the new release in the
+// state and the journal not yet cleared.
+var storePoints = map[string]bool{"after-state-write": true, "after-snapshot-write": true}
 
 // crasher kills and recovers releases of one world.
 type crasher struct {
@@ -231,7 +249,10 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 	if err != nil {
 		t.Fatalf("%s: the state does not parse: %v", where, err)
 	}
-	if st.Serial != before.Serial || st.Release != before.Release {
+	// Only a kill after the executor finished (the CLI storing its
+	// result) leaves the new release in the state.
+	completed := st.Serial != before.Serial || st.Release != before.Release
+	if completed && (st.Release != before.Release+1 || !storePoints[point]) {
 		t.Fatalf("%s: the state moved from serial %d release %d to %d, %d", where, before.Serial, before.Release, st.Serial, st.Release)
 	}
 	if err := w.lockAtOnce(); err != nil {
@@ -264,6 +285,11 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 			t.Fatalf("%s: rollback failed:\n%s", where, r)
 		}
 		want = live
+		if completed {
+			// The release was finished and stored: it is the one
+			// rollback returns to after an interruption.
+			want = to
+		}
 	}
 	c.converged(want, how == "apply")
 	return want, point
@@ -292,6 +318,13 @@ func (c *crasher) converged(version string, allApplied bool) {
 	}
 	if j, err := w.readJournal(); err != nil || j != nil {
 		t.Fatalf("a journal is left after recovery (%v): %+v", err, j)
+	}
+	// Nothing is lost: the live release has its snapshot, for a later
+	// rollback to return to.
+	if b, err := local.Open(w.stateDir(), ""); err != nil {
+		t.Fatal(err)
+	} else if _, err := b.Snapshot(st.Release); err != nil {
+		t.Fatalf("release #%d has no snapshot: %v", st.Release, err)
 	}
 	p := w.plan(append([]string{"-var", "version=" + version}, c.sw.args...)...)
 	if p.Interrupted != nil {

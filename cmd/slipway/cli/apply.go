@@ -317,9 +317,11 @@ func (se *session) store(next *state.State) error {
 	if err := se.backend.Write(next); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
+	executor.Faultpoint("after-state-write")
 	if _, err := se.backend.WriteSnapshot(next); err != nil {
 		return fmt.Errorf("write snapshot: %w", err)
 	}
+	executor.Faultpoint("after-snapshot-write")
 	if k := se.cfg.Project.Keep; k > 0 {
 		_ = se.backend.PruneSnapshots(k)
 	}

@@ -96,6 +96,15 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 		unlock()
 		return nil, nil, fail(1, fmt.Errorf("read journal: %w", err), "")
 	}
+	if op != "plan" && journal != nil && prior.Release > 0 && journal.Release == prior.Release {
+		// The interrupted operation finished and its state was stored,
+		// but it stopped before its snapshot was: write it now, or
+		// nothing could ever roll back to that release.
+		if _, err := se.backend.WriteSnapshot(prior); err != nil {
+			unlock()
+			return nil, nil, fail(1, fmt.Errorf("complete the snapshot of release #%d: %w", prior.Release, err), "")
+		}
+	}
 	key, err := se.backend.SecretKey()
 	if err != nil {
 		unlock()
