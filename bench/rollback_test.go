@@ -67,6 +67,12 @@ func benchRollback(b *testing.B, w *world, kept string) {
 		if (kept == "running") != (starts == 0) {
 			b.Fatalf("rollback with v1 %s ran %d start steps: %+v", kept, starts, r.Steps)
 		}
+		for _, s := range r.Steps {
+			if !s.Started.IsZero() && !s.Ended.IsZero() {
+				logf(b, "%s: step %-8s at +%5dms for %5dms %s", kept, s.Kind, s.Started.Sub(began).Milliseconds(), s.Ended.Sub(s.Started).Milliseconds(), s.Outcome)
+			}
+		}
+		logf(b, "%s: record from +%dms to +%dms", kept, r.Started.Sub(began).Milliseconds(), r.Ended.Sub(began).Milliseconds())
 		health, _ := stepTime(r, "health")
 		traffic, _ := stepTime(r, "traffic")
 		logf(b, "%s: v1 answered at +%dms; slipway exited at +%dms; start %dms, health %dms, traffic %dms",
