@@ -107,7 +107,16 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 			sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(stopped, ", "), Detail: healthDetail(svc), Names: stopped, Health: health(svc)})
 		}
 	} else {
-		sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(tnames, ", "), Detail: healthDetail(svc), Names: tnames, Health: health(svc)})
+		// Containers that kept running since the release that left them
+		// served until then: one answer shows they answer now, and the
+		// switch is not held up by the probe interval. Containers started
+		// again keep the configured gate, and so does an image HEALTHCHECK.
+		h, detail := health(svc), healthDetail(svc)
+		if len(stopped) == 0 && h.Path != "" && h.HealthyThreshold > 1 {
+			h.HealthyThreshold = 1
+			detail = fmt.Sprintf("GET %s once (already running), deadline %s", h.Path, h.Deadline)
+		}
+		sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(tnames, ", "), Detail: detail, Names: tnames, Health: h})
 	}
 	var cur []string
 	if cs != nil {

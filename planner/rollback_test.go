@@ -63,6 +63,20 @@ func TestRollback(t *testing.T) {
 					t.Errorf("rollback routes to version %q", s.Traffic.Route.StableVersion)
 				}
 			}
+			// Containers kept running pass on one probe; started or
+			// recreated ones keep the configured gate.
+			for _, s := range p.Steps {
+				if s.Kind != plan.KindHealth {
+					continue
+				}
+				want := 2
+				if tt.keep == "running" {
+					want = 1
+				}
+				if s.Health.HealthyThreshold != want || (want == 1) != strings.Contains(s.Detail, "once (already running)") {
+					t.Errorf("health %q needs %d in a row, want %d", s.Detail, s.Health.HealthyThreshold, want)
+				}
+			}
 			svc := p.Services["web"]
 			if svc.ImageID != idV1 || svc.Color != state.ColorBlue || svc.Release != 1 {
 				t.Errorf("next state = %+v, want release 1", svc)

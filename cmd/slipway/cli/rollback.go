@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +57,6 @@ incident report lists them ('slipway show -incident N').`,
 			if c.Bool("no-verify") {
 				skipPostChecks(p)
 			}
-			confirmRunning(p)
 			if !c.Bool("json") || c.Bool("dry-run") {
 				if err := se.render(p); err != nil {
 					return err
@@ -89,38 +87,6 @@ incident report lists them ('slipway show -incident N').`,
 			}
 			return se.executeWith(c.Context, p, func(o *executor.Options) { o.Target = target.Release })
 		},
-	}
-}
-
-// confirmRunning lets the health gate of a rollback's fast path pass
-// containers that were already running (kept running since the release
-// that left them) on one successful probe instead of the configured run of
-// successes: they served until that release and run still, so one answer
-// shows they answer now, and the switch is not held up by the probe
-// interval. Containers the rollback starts or recreates keep the
-// configured gate, and so does a gate on the image's HEALTHCHECK.
-func confirmRunning(p *plan.Plan) {
-	started := map[string]bool{}
-	for _, s := range p.Steps {
-		switch s.Kind {
-		case plan.KindStart:
-			for _, n := range s.Names {
-				started[n] = true
-			}
-			for _, c := range s.Containers {
-				started[c.Name] = true
-			}
-		case plan.KindHealth:
-			h := s.Health
-			if h == nil || h.Path == "" || h.HealthyThreshold <= 1 || len(s.Names) == 0 ||
-				slices.ContainsFunc(s.Names, func(n string) bool { return started[n] }) {
-				continue
-			}
-			one := *h
-			one.HealthyThreshold = 1
-			s.Health = &one
-			s.Detail = fmt.Sprintf("GET %s once (already running), deadline %s", h.Path, h.Deadline)
-		}
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/planner/plan"
-	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/state/records"
 )
 
@@ -126,45 +125,3 @@ func TestShowRecord(t *testing.T) {
 	}
 }
 
-func TestConfirmRunning(t *testing.T) {
-	gate := func(names ...string) *plan.Step {
-		return &plan.Step{Kind: plan.KindHealth, Names: names, Detail: "GET /health, 2 in a row, deadline 1m0s",
-			Health: &providers.HealthSpec{Path: "/health", HealthyThreshold: 2, Deadline: time.Minute}}
-	}
-	tests := []struct {
-		name  string
-		steps []*plan.Step
-		want  []int // each health step's threshold after
-	}{
-		{"running: one probe", []*plan.Step{gate("r1-1", "r1-2"), {Kind: plan.KindTraffic}}, []int{1}},
-		{"kept stopped: started first, gate kept", []*plan.Step{{Kind: plan.KindStart, Names: []string{"r1-1"}}, gate("r1-1", "r1-2")}, []int{2}},
-		{"recreated: gate kept", []*plan.Step{{Kind: plan.KindStart, Containers: []providers.ContainerSpec{{Name: "r1-1"}}}, gate("r1-1")}, []int{2}},
-		{"recreated and running: each on its own", []*plan.Step{gate("r1-2"), {Kind: plan.KindStart, Containers: []providers.ContainerSpec{{Name: "r1-1"}}}, gate("r1-1")}, []int{1, 2}},
-		{"image healthcheck: kept", []*plan.Step{{Kind: plan.KindHealth, Names: []string{"r1-1"}, Health: &providers.HealthSpec{HealthyThreshold: 2}}}, []int{2}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			shared := tt.steps[len(tt.steps)-1].Health
-			var before int
-			if shared != nil {
-				before = shared.HealthyThreshold
-			}
-			confirmRunning(&plan.Plan{Steps: tt.steps})
-			var got []int
-			for _, s := range tt.steps {
-				if s.Kind == plan.KindHealth {
-					got = append(got, s.Health.HealthyThreshold)
-					if s.Health.HealthyThreshold == 1 && !strings.Contains(s.Detail, "once (already running)") {
-						t.Errorf("detail %q does not say the gate changed", s.Detail)
-					}
-				}
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("thresholds = %v, want %v", got, tt.want)
-			}
-			if shared != nil && shared.HealthyThreshold != before {
-				t.Errorf("the plan's health spec was changed in place")
-			}
-		})
-	}
-}
