@@ -29,6 +29,9 @@ type crashSweep struct {
 	sample int
 	// args are added to every apply (hotfix needs a reason).
 	args []string
+	// failing releases a version whose health gate fails, so that the
+	// kills land in the undo of a failed release too.
+	failing bool
 }
 
 const routeHCL = `
@@ -76,6 +79,15 @@ var crashSweeps = []crashSweep{
     batch_size = 1
     drain      = "1s"
   }`)},
+	{name: "blue_green_undo", failing: true, hcl: serviceHCL("blue_green {}") + `
+# v2 fails its post-deploy check, after traffic moved: the release is undone.
+check "not_v2" {
+  phase = "post"
+  command {
+    argv = ["test", var.version, "!=", "v2"]
+  }
+}
+`},
 	{name: "migrations", postgres: true, sample: 1, hcl: serviceHCL("blue_green {}") + `
 postgres "main" {
   url        = env("DATABASE_URL")
@@ -119,18 +131,26 @@ func TestCrashSweep(t *testing.T) {
 func runSweep(t *testing.T, sw crashSweep, seed uint64) {
 	w := newWorld(t, sw.hcl, worldOpts{postgres: sw.postgres})
 	c := &crasher{w: w, sw: sw}
-	for _, v := range []string{"v1", "v2"} {
-		c.addMigration()
-		w.must(0, c.apply(v)...)
-		c.converged(v, true)
-	}
-
-	// A release in the steady state (one before it, one before that)
-	// lists the fault points, in the order they are met.
-	c.addMigration()
 	trace := filepath.Join(w.dir, "trace")
-	if r := w.run([]string{"SLIPWAY_FAULT_TRACE=" + trace}, c.apply("v1")...); r.code != 0 {
-		t.Fatalf("traced release:\n%s", r)
+	if sw.failing {
+		// v2 always fails after its traffic moved: a traced failing
+		// release lists the points of its undo too.
+		w.must(0, c.apply("v1")...)
+		if r := w.run([]string{"SLIPWAY_FAULT_TRACE=" + trace}, c.apply("v2")...); r.code != 2 {
+			t.Fatalf("traced failing release:\n%s", r)
+		}
+	} else {
+		for _, v := range []string{"v1", "v2"} {
+			c.addMigration()
+			w.must(0, c.apply(v)...)
+			c.converged(v, true)
+		}
+		// A release in the steady state (one before it, one before
+		// that) lists the fault points, in the order they are met.
+		c.addMigration()
+		if r := w.run([]string{"SLIPWAY_FAULT_TRACE=" + trace}, c.apply("v1")...); r.code != 0 {
+			t.Fatalf("traced release:\n%s", r)
+		}
 	}
 	c.converged("v1", true)
 	points := readLines(t, trace)
@@ -223,6 +243,9 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 	w, t := c.w, c.w.t
 	t.Helper()
 	to := map[string]string{"v1": "v2", "v2": "v1"}[live]
+	if c.sw.failing {
+		to = "v2"
+	}
 	c.addMigration()
 	before, err := w.readState()
 	if err != nil {
@@ -232,6 +255,11 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 	_ = os.Remove(trace)
 	r := w.run([]string{fmt.Sprintf("SLIPWAY_FAULT=#%d", n), "SLIPWAY_FAULT_TRACE=" + trace}, c.apply(to)...)
 	if !r.killed {
+		if c.sw.failing && r.code == 2 {
+			t.Logf("point #%d (%s -> %s): this release met fewer points and was rolled back", n, live, to)
+			c.converged(live, true)
+			return live, ""
+		}
 		if r.code != 0 {
 			t.Fatalf("point #%d: the release neither died there nor finished:\n%s", n, r)
 		}
@@ -277,7 +305,16 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 	want := to
 	switch how {
 	case "apply":
-		if r := w.run(nil, c.apply(to)...); r.code != 0 {
+		r := w.run(nil, c.apply(to)...)
+		switch {
+		case c.sw.failing && !completed:
+			// Resuming a release that cannot pass its health gate
+			// fails again, and rolls back to what was live.
+			if r.code != 2 {
+				t.Fatalf("%s: the resumed failing release did not roll back (exit 2):\n%s", where, r)
+			}
+			want = live
+		case r.code != 0:
 			t.Fatalf("%s: resume failed:\n%s", where, r)
 		}
 	case "rollback":
