@@ -166,7 +166,48 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 			}
 		}
 	}
+	if w := b.first("watch"); w != nil {
+		svc.Watch = d.decodeWatch(w, svc)
+	}
 	return svc
+}
+
+// decodeWatch decodes service.watch; svc's strategy is already decoded,
+// for the default analysis.
+func (d *decoder) decodeWatch(blk *block, svc *Service) *Watch {
+	b := blk.body
+	w := &Watch{Duration: d.dur(b, "duration"), Analysis: d.str(b, "analysis"), DeclRange: blk.hcl.DefRange}
+	if a := b.get("duration"); a.ok && a.dur == 0 {
+		d.errorf(b.subject("duration"), "Invalid Duration", "The watch duration must be longer than zero.")
+	}
+	if w.Analysis == "" && svc.Canary != nil {
+		w.Analysis = svc.Canary.Analysis
+	}
+	if w.Analysis == "" {
+		d.errorf(blk.hcl.DefRange.Ptr(), "Missing Watch Analysis", "The watch of service %q needs an analysis: set analysis = \"NAME\" in the watch block, or use a canary whose analysis it takes.", svc.Name)
+	} else {
+		d.refs = append(d.refs, analysisRef{name: w.Analysis, subject: b.subject("analysis")})
+	}
+	prev := time.Duration(-1)
+	for _, sb := range b.blocks {
+		if sb.hcl.Type != "stage" {
+			continue
+		}
+		st := WatchStage{After: d.dur(sb.body, "after"), Analysis: d.str(sb.body, "analysis"), DeclRange: sb.hcl.DefRange}
+		switch {
+		case !sb.body.get("after").ok:
+		case st.After <= prev:
+			d.errorf(sb.body.subject("after"), "Watch Stages Not Increasing", "Watch stages must start in increasing order; %s follows %s.", st.After, prev)
+		case w.Duration > 0 && st.After >= w.Duration:
+			d.errorf(sb.body.subject("after"), "Watch Stage Too Late", "A watch stage must start before the watch ends (duration %s); %s does not.", w.Duration, st.After)
+		}
+		prev = st.After
+		if st.Analysis != "" {
+			d.refs = append(d.refs, analysisRef{name: st.Analysis, subject: sb.body.subject("analysis")})
+		}
+		w.Stages = append(w.Stages, st)
+	}
+	return w
 }
 
 // env decodes service.env into EnvVars sorted by name, one Sensitive flag

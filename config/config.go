@@ -206,8 +206,49 @@ type Service struct {
 	Rolling *Rolling
 	// Hotfix is set when Strategy is "hotfix".
 	Hotfix *Hotfix
+	// Watch is the watch after release; nil when the service has none
+	// (omitted from hashes then, so that older hashes still match).
+	Watch *Watch `json:",omitempty"`
 	// DeclRange is the block header's range.
 	DeclRange hcl.Range `json:"-"`
+}
+
+// Watch is a service's watch after release: `slipway watch` keeps
+// analysing the live version once a release has all traffic, and rolls
+// back to the previous release on a fail verdict.
+type Watch struct {
+	// Duration is how long the watch lasts.
+	Duration time.Duration
+	// Analysis names the analysis block judging it from the start; it is
+	// never empty once decoded (the canary's analysis by default).
+	Analysis string
+	// Stages tighten the analysis over time, in increasing After order.
+	Stages []WatchStage
+	// DeclRange is the block header's range.
+	DeclRange hcl.Range `json:"-"`
+}
+
+// WatchStage switches a watch to another analysis After the watch began.
+type WatchStage struct {
+	// After is the time since the watch began when the stage starts;
+	// shorter than the watch's Duration.
+	After time.Duration
+	// Analysis names the analysis block judging from then on.
+	Analysis string
+	// DeclRange is the block header's range.
+	DeclRange hcl.Range `json:"-"`
+}
+
+// AnalysisAt returns the name of the analysis judging the watch at
+// elapsed time since it began: the last stage begun by then, or Analysis.
+func (w *Watch) AnalysisAt(elapsed time.Duration) string {
+	name := w.Analysis
+	for _, s := range w.Stages {
+		if elapsed >= s.After {
+			name = s.Analysis
+		}
+	}
+	return name
 }
 
 // EnvVar is one container environment variable. JSON encoding omits the

@@ -216,6 +216,20 @@ func Reference() []*BlockSchema {
 					},
 				},
 				{
+					Type: "watch", Doc: "Keep analysing the live version after a release reaches all traffic ('slipway watch'); a fail verdict rolls back to the previous release.",
+					Attrs: []*AttrSchema{
+						{Name: "duration", Type: "duration", Required: true, Doc: "How long the watch lasts, such as \"1h\"."},
+						{Name: "analysis", Type: "string", Default: `""`, Doc: "Name of the analysis block judging the live version; empty means the canary's. Only absolute levels apply: there is no stable version to compare with."},
+					},
+					Blocks: []*BlockSchema{{
+						Type: "stage", Repeatable: true, Doc: "From a time on, judge with another (usually stricter or looser) analysis block, as in a T+0-5m / T+5-30m / T+30-60m timeline.",
+						Attrs: []*AttrSchema{
+							{Name: "after", Type: "duration", Required: true, Doc: "Time since the watch began when this stage starts; stages go in increasing order."},
+							{Name: "analysis", Type: "string", Required: true, Doc: "Name of the analysis block judging from then on."},
+						},
+					}},
+				},
+				{
 					Type: "hotfix", OneOf: "strategy", Doc: "Recreate in place with minimal verification; brief downtime is accepted.",
 					Attrs: []*AttrSchema{
 						{Name: "reason", Type: "string", Doc: "Why; recorded in the release record. Required here or as -reason on the command line."},
