@@ -25,8 +25,10 @@ const (
 // DefaultTimeout bounds a check whose kind block sets no timeout.
 const DefaultTimeout = 10 * time.Second
 
-// DefaultParallel is how many checks Run runs at once when Env.Parallel is 0.
-const DefaultParallel = 8
+// DefaultParallel is how many checks Run runs at once when Env.Parallel is
+// 0: enough that a runbook's worth of slow HTTP checks take as long as the
+// slowest, few enough to stay polite to the machine.
+const DefaultParallel = 32
 
 // SlowTag is the tag that Select leaves out with quick.
 const SlowTag = "slow"
