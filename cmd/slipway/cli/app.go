@@ -48,6 +48,7 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			planCommand(s),
 			applyCommand(s),
 			rollbackCommand(s),
+			watchCommand(s),
 			promoteCommand(s),
 			abortCommand(s),
 			dbCommand(s),
