@@ -124,4 +124,3 @@ func TestShowRecord(t *testing.T) {
 		})
 	}
 }
-
