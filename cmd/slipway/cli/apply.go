@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/slipwayhq/slipway/cmd/slipway/views"
+	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/notify"
@@ -42,6 +44,7 @@ func applyCommand(s *streams) *cli.Command {
 			&cli.BoolFlag{Name: "json", Usage: "stream one JSON event per line"},
 			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
 			&cli.StringFlag{Name: "reason", Usage: "why this release is made (required by the hotfix strategy)"},
+			&cli.BoolFlag{Name: "no-watch", Usage: "do not run the services' watch after the release"},
 		),
 		Action: func(c *cli.Context) error {
 			se := newSession(s, c)
@@ -59,7 +62,9 @@ func applyCommand(s *streams) *cli.Command {
 			if err != nil {
 				return err
 			}
-			defer done()
+			var once sync.Once
+			release := func() { once.Do(done) }
+			defer release()
 			if c.Args().Len() == 0 && !c.Bool("json") {
 				if err := se.render(p); err != nil {
 					return err
@@ -76,7 +81,17 @@ func applyCommand(s *streams) *cli.Command {
 					return fail(1, errors.New("apply cancelled: nothing was changed"), "")
 				}
 			}
-			return se.execute(c.Context, p)
+			if err := se.execute(c.Context, p); err != nil {
+				return err
+			}
+			// A service with a watch block keeps being analysed after the
+			// release, with the lock released.
+			if c.Bool("json") || c.Bool("no-watch") || !hasWatch(se.cfg) {
+				return nil
+			}
+			release()
+			fmt.Fprintln(s.out, "\nWatching the release (stop with Ctrl-C; 'slipway watch' resumes it)...")
+			return se.watch(c.Context, 0)
 		},
 	}
 }
@@ -391,4 +406,14 @@ func (se *session) askAtGate() func(s *plan.Step) bool {
 	return func(s *plan.Step) bool {
 		return se.confirm(fmt.Sprintf("%s. Continue? Only 'yes' continues; anything else pauses here (then 'slipway promote' or 'slipway abort').", s.Detail))
 	}
+}
+
+// hasWatch reports whether a service of cfg has a watch block.
+func hasWatch(cfg *config.Config) bool {
+	for _, svc := range cfg.Services {
+		if svc.Watch != nil {
+			return true
+		}
+	}
+	return false
 }
