@@ -104,6 +104,10 @@ func TestScript(t *testing.T) {
 				return need("postgres", postgresOK())
 			case "prometheus":
 				return need("prometheus", prometheusOK())
+			case "long":
+				// Scripts that take a minute or more of real traffic run in
+				// make reliability, keeping make test within CI's budget.
+				return os.Getenv("SLIPWAY_LONG") == "1", nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
