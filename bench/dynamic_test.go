@@ -98,9 +98,11 @@ func benchSwitchMode(b *testing.B, w *world, s dynStrategy, mode string) {
 		b.StartTimer()
 		l := startRatedPair(p.url(), dynRate, dynWorkers)
 		switches := 0
+		var recs []*records.Record
 		for i := range s.applies {
 			p.slipway(b, "apply", "-auto-approve", "-var", "version="+dynVersion(i))
 			r := p.lastRecord(b)
+			recs = append(recs, r)
 			if r.Operation != records.OpApply || r.Result != records.ResultSucceeded {
 				b.Fatalf("apply %d: last record is %s with result %q, want a succeeded apply", i+1, r.Operation, r.Result)
 			}
@@ -126,6 +128,13 @@ func benchSwitchMode(b *testing.B, w *world, s dynStrategy, mode string) {
 			}
 			for _, line := range dynErrorLines(w.nginx.ErrorLog, errFrom) {
 				logf(b, "error log: %s", line)
+			}
+			// When each traffic switch and each stop happened, to set
+			// the failures' times against.
+			for _, r := range recs {
+				for _, st := range r.Steps {
+					logf(b, "release #%d %-7s %s to %s %s", r.Release, st.Kind, st.Started.UTC().Format("15:04:05.000"), st.Ended.UTC().Format("15:04:05.000"), st.Detail)
+				}
 			}
 		}
 		if switches < 5 {
