@@ -3,6 +3,7 @@ package planner
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/slipwayhq/slipway/config"
@@ -251,6 +252,10 @@ func back(cfg *config.Config, env string, svc *config.Service, ps *state.Service
 
 // retire handles the containers of the release before the previous one and
 // keeps the previous one as configured.
+// RetireDrain is how long a release waits, after traffic left the old
+// containers, before it stops or removes them.
+const RetireDrain = 2 * time.Second
+
 func retire(sp *svcPlan, svc *config.Service, ps *state.Service, old []string, next *state.Service, keep string) {
 	if pp := ps.Previous; pp != nil && len(pp.Containers) > 0 {
 		var n []string
@@ -268,6 +273,13 @@ func retire(sp *svcPlan, svc *config.Service, ps *state.Service, old []string, n
 	label := ""
 	if ps.Color != "" {
 		label = " (" + ps.Color + ")"
+	}
+	if keep != state.KeptRunning && svc.Route != nil {
+		// Traffic has just moved away from them: let nginx finish what it
+		// sent them and drop its idle keep-alive connections to them
+		// before they stop, or a request reusing one is lost.
+		sp.add(&plan.Step{Kind: plan.KindPause, Provider: "slipway", Target: "drain", Pause: RetireDrain,
+			Detail: fmt.Sprintf("drain %s for %s before they stop", strings.Join(old, ", "), RetireDrain)})
 	}
 	switch keep {
 	case state.KeptStopped:

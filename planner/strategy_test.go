@@ -202,13 +202,13 @@ func TestBlueGreen(t *testing.T) {
 		},
 		{
 			keep:    "stopped",
-			retire2: "stop update shop-web-r1-1 shop-web-r1-2",
-			retire3: []string{"remove delete shop-web-r1-1 shop-web-r1-2", "stop update shop-web-r2-1 shop-web-r2-2"},
+			retire2: "pause",
+			retire3: []string{"remove delete shop-web-r1-1 shop-web-r1-2", "pause", "stop update shop-web-r2-1 shop-web-r2-2"},
 		},
 		{
 			keep:    "removed",
-			retire2: "remove delete shop-web-r1-1 shop-web-r1-2",
-			retire3: []string{"remove delete shop-web-r2-1 shop-web-r2-2"},
+			retire2: "pause",
+			retire3: []string{"pause", "remove delete shop-web-r2-1 shop-web-r2-2"},
 		},
 	}
 	for _, tt := range tests {
@@ -218,12 +218,12 @@ func TestBlueGreen(t *testing.T) {
 
 			cfg2 := load(t, src, "version=v2")
 			p2 := mustPlan(t, testOpts(), cfg2, s1, world(s1))
-			diffLines(t, "release 2", kinds(p2), []string{
+			diffLines(t, "release 2", kinds(p2), append([]string{
 				"start create shop-web-r2-1 shop-web-r2-2",
 				"health shop-web-r2-1 shop-web-r2-2",
 				"traffic update [shop-web-r2-1 shop-web-r2-2]",
 				tt.retire2,
-			})
+			}, retireRest(tt.keep)...))
 			// The switch is undone by routing back to the old color,
 			// rendered as release 1 with its version.
 			back := p2.Steps[2].Compensation
@@ -244,7 +244,14 @@ func TestBlueGreen(t *testing.T) {
 			if wantKept := tt.keep != "removed"; (len(svc.Previous.Containers) == 2) != wantKept {
 				t.Errorf("release 2 keeps %d previous containers (kept %s)", len(svc.Previous.Containers), tt.keep)
 			}
-			if st := p2.Steps[3]; tt.keep == "stopped" {
+			// Traffic left the old color: it drains before it stops or goes.
+			if tt.keep != "running" {
+				if d := p2.Steps[3]; d.Kind != plan.KindPause || d.Pause != planner.RetireDrain {
+					t.Errorf("step after the switch = %s %s, want a %s drain", d.Kind, d.Pause, planner.RetireDrain)
+				}
+			}
+			if tt.keep == "stopped" {
+				st := p2.Steps[4]
 				if st.StopAfter != 10*time.Second {
 					t.Errorf("stop of the old color waits %s, want the 10s stop_timeout", st.StopAfter)
 				}
@@ -290,11 +297,12 @@ func TestCanary(t *testing.T) {
 		"analyse",
 		"pause",
 		"traffic update [" + cand + "]",
+		"pause",
 		"stop update " + old,
 	})
 	back := "traffic update [" + old + "]"
 	diffLines(t, "compensations", comps(p), []string{
-		"remove delete " + cand, "", back, "", "", "", "", "", "", back,
+		"remove delete " + cand, "", back, "", "", "", "", "", "", back, "",
 		// The old containers are stopped last; a failing post check starts
 		// them again before traffic goes back to them.
 		"start update " + old,
@@ -339,8 +347,8 @@ func TestCanaryPauseWithoutAnalysis(t *testing.T) {
 			pauses = append(pauses, s.Pause)
 		}
 	}
-	if !slices.Equal(pauses, []time.Duration{time.Minute, 5 * time.Minute}) {
-		t.Errorf("pauses = %v, want [1m 5m]", pauses)
+	if !slices.Equal(pauses, []time.Duration{time.Minute, 5 * time.Minute, planner.RetireDrain}) {
+		t.Errorf("pauses = %v, want [1m 5m] and the drain before the old containers stop", pauses)
 	}
 }
 
@@ -655,4 +663,16 @@ func replayUndo(t *testing.T, p *plan.Plan, prior *state.State, obs *providers.O
 			t.Errorf("failing at step %d (%s): after the undo %v run, want %v", k, failed.ID, after, before)
 		}
 	}
+}
+
+// retireRest is what follows the drain when the old color is not kept
+// running.
+func retireRest(keep string) []string {
+	switch keep {
+	case "stopped":
+		return []string{"stop update shop-web-r1-1 shop-web-r1-2"}
+	case "removed":
+		return []string{"remove delete shop-web-r1-1 shop-web-r1-2"}
+	}
+	return nil
 }
