@@ -43,7 +43,7 @@ fuzz: ## run each fuzz target for FUZZTIME (default 2m); findings land in testda
 	$(GO) test -run '^$$' -fuzz '^FuzzSplitStatements$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./providers/postgres
 
 bench: deps ## run the benchmarks behind docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./bench/... ./planner/... ./checks/... ./executor/analysis/...
+	$(GO) test -run '^$$' -bench . -benchmem -count 5 -timeout 3h ./bench/... ./planner/... ./checks/... ./executor/analysis/...
 
 reliability: deps ## long sweeps: every crash point of every strategy, the soak (docs/reliability.md)
 	SLIPWAY_LONG=1 $(GO) test -count=1 -timeout 60m -run 'TestScript' ./cmd/slipway/
