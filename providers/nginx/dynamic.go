@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -151,39 +150,7 @@ func renderDynamicBody(spec providers.RouteSpec, o renderOptions) string {
 	p("    keepalive 32;")
 	p("}")
 	p("")
-	p("map $http_upgrade %s_connection {", v)
-	p("    default upgrade;")
-	p(`    "" "";`)
-	p("}")
-	p("")
-	writeLogMap(p, v)
-	p("# Fields, tab separated: %s", strings.ReplaceAll(LogFormatFields, "\t", " "))
-	p(`log_format %s '$time_iso8601\t%s_group\t$status\t$request_time\t$upstream_response_time\t$request_method\t$request_uri\t$upstream_addr\t%s/%s/%s\t%s_version';`,
-		up, v, spec.Project, spec.Env, spec.Service, v)
-	p("")
-
-	p("server {")
-	listen := strconv.Itoa(spec.Listen)
-	if o.ListenHost != "" {
-		listen = net.JoinHostPort(o.ListenHost, listen)
-	}
-	if spec.TLSCert != "" {
-		p("    listen %s ssl;", listen)
-	} else {
-		p("    listen %s;", listen)
-	}
-	if spec.ServerName != "" {
-		p("    server_name %s;", spec.ServerName)
-	}
-	if spec.TLSCert != "" {
-		p(`    ssl_certificate "%s";`, spec.TLSCert)
-		p(`    ssl_certificate_key "%s";`, spec.TLSKey)
-	}
-	p("")
-	p("    location %s {", spec.Location)
-	if o.AccessLog != "" {
-		p(`        access_log "%s" %s if=%s_log;`, o.AccessLog, up, v)
-	}
+	writeServerHead(p, spec, o, up, v)
 	p(`        set %s_tag "";`, v)
 	p(`        set %s_version "-";`, v)
 	p(`        set %s_set_cookie "";`, v)

@@ -366,39 +366,7 @@ func renderBody(spec providers.RouteSpec, o renderOptions) string {
 	p(`    default "%s";`, orDash(spec.StableVersion))
 	p("}")
 	p("")
-	p("map $http_upgrade %s_connection {", v)
-	p("    default upgrade;")
-	p(`    "" "";`)
-	p("}")
-	p("")
-	writeLogMap(p, v)
-	p("# Fields, tab separated: %s", strings.ReplaceAll(LogFormatFields, "\t", " "))
-	p(`log_format %s '$time_iso8601\t%s_group\t$status\t$request_time\t$upstream_response_time\t$request_method\t$request_uri\t$upstream_addr\t%s/%s/%s\t%s_version';`,
-		up, v, spec.Project, spec.Env, spec.Service, v)
-	p("")
-
-	p("server {")
-	listen := strconv.Itoa(spec.Listen)
-	if o.ListenHost != "" {
-		listen = net.JoinHostPort(o.ListenHost, listen)
-	}
-	if spec.TLSCert != "" {
-		p("    listen %s ssl;", listen)
-	} else {
-		p("    listen %s;", listen)
-	}
-	if spec.ServerName != "" {
-		p("    server_name %s;", spec.ServerName)
-	}
-	if spec.TLSCert != "" {
-		p(`    ssl_certificate "%s";`, spec.TLSCert)
-		p(`    ssl_certificate_key "%s";`, spec.TLSKey)
-	}
-	p("")
-	p("    location %s {", spec.Location)
-	if o.AccessLog != "" {
-		p(`        access_log "%s" %s if=%s_log;`, o.AccessLog, up, v)
-	}
+	writeServerHead(p, spec, o, up, v)
 	p(`        add_header %s "%s" always;`, HeaderRelease, tagPlaceholder)
 	p("        add_header %s %s_group always;", HeaderGroup, v)
 	if spec.StickyCookie != "" {
@@ -441,4 +409,43 @@ func nginxDuration(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Second), 10) + "s"
 	}
 	return strconv.FormatInt(max(int64(d/time.Millisecond), 1), 10) + "ms"
+}
+
+// writeServerHead writes what both renderings share between their group
+// choice and their location body: the upgrade and log maps, the log
+// format, and the server block up to the location's access log.
+func writeServerHead(p func(format string, args ...any), spec providers.RouteSpec, o renderOptions, up, v string) {
+	p("map $http_upgrade %s_connection {", v)
+	p("    default upgrade;")
+	p(`    "" "";`)
+	p("}")
+	p("")
+	writeLogMap(p, v)
+	p("# Fields, tab separated: %s", strings.ReplaceAll(LogFormatFields, "\t", " "))
+	p(`log_format %s '$time_iso8601\t%s_group\t$status\t$request_time\t$upstream_response_time\t$request_method\t$request_uri\t$upstream_addr\t%s/%s/%s\t%s_version';`,
+		up, v, spec.Project, spec.Env, spec.Service, v)
+	p("")
+
+	p("server {")
+	listen := strconv.Itoa(spec.Listen)
+	if o.ListenHost != "" {
+		listen = net.JoinHostPort(o.ListenHost, listen)
+	}
+	if spec.TLSCert != "" {
+		p("    listen %s ssl;", listen)
+	} else {
+		p("    listen %s;", listen)
+	}
+	if spec.ServerName != "" {
+		p("    server_name %s;", spec.ServerName)
+	}
+	if spec.TLSCert != "" {
+		p(`    ssl_certificate "%s";`, spec.TLSCert)
+		p(`    ssl_certificate_key "%s";`, spec.TLSKey)
+	}
+	p("")
+	p("    location %s {", spec.Location)
+	if o.AccessLog != "" {
+		p(`        access_log "%s" %s if=%s_log;`, o.AccessLog, up, v)
+	}
 }
