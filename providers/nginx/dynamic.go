@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/slipwayhq/slipway/providers"
 )
@@ -162,25 +161,7 @@ func renderDynamicBody(spec providers.RouteSpec, o renderOptions) string {
 	p("        add_header %s %s_tag always;", HeaderRelease, v)
 	p("        add_header %s %s_group always;", HeaderGroup, v)
 	p("        add_header Set-Cookie %s_set_cookie always;", v)
-	p("        if (%s) {", headerVar(HeaderConfirm))
-	p("            return 204;")
-	p("        }")
-	p("")
-	p("        proxy_pass http://%s;", up)
-	p("        proxy_http_version 1.1;")
-	p("        proxy_set_header Host $host;")
-	p("        proxy_set_header X-Real-IP $remote_addr;")
-	p("        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
-	p("        proxy_set_header X-Forwarded-Proto $scheme;")
-	p("        proxy_set_header X-Request-ID $request_id;")
-	p("        proxy_set_header Upgrade $http_upgrade;")
-	p("        proxy_set_header Connection %s_connection;", v)
-	p("        proxy_next_upstream off;")
-	if t := spec.ProxyTimeout; t > 0 {
-		p("        proxy_connect_timeout %s;", nginxDuration(min(t, 75*time.Second)))
-		p("        proxy_send_timeout %s;", nginxDuration(t))
-		p("        proxy_read_timeout %s;", nginxDuration(t))
-	}
+	writeProxy(p, spec, up, v)
 	p("    }")
 	p("}")
 	p("")

@@ -372,25 +372,7 @@ func renderBody(spec providers.RouteSpec, o renderOptions) string {
 	if spec.StickyCookie != "" {
 		p("        add_header Set-Cookie %s_set_cookie always;", v)
 	}
-	p("        if (%s) {", headerVar(HeaderConfirm))
-	p("            return 204;")
-	p("        }")
-	p("")
-	p("        proxy_pass http://%s_%s_group;", up, v)
-	p("        proxy_http_version 1.1;")
-	p("        proxy_set_header Host $host;")
-	p("        proxy_set_header X-Real-IP $remote_addr;")
-	p("        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
-	p("        proxy_set_header X-Forwarded-Proto $scheme;")
-	p("        proxy_set_header X-Request-ID $request_id;")
-	p("        proxy_set_header Upgrade $http_upgrade;")
-	p("        proxy_set_header Connection %s_connection;", v)
-	p("        proxy_next_upstream off;")
-	if t := spec.ProxyTimeout; t > 0 {
-		p("        proxy_connect_timeout %s;", nginxDuration(min(t, 75*time.Second)))
-		p("        proxy_send_timeout %s;", nginxDuration(t))
-		p("        proxy_read_timeout %s;", nginxDuration(t))
-	}
+	writeProxy(p, spec, up+"_"+v+"_group", v)
 	p("    }")
 	p("}")
 	return b.String()
@@ -447,5 +429,30 @@ func writeServerHead(p func(format string, args ...any), spec providers.RouteSpe
 	p("    location %s {", spec.Location)
 	if o.AccessLog != "" {
 		p(`        access_log "%s" %s if=%s_log;`, o.AccessLog, up, v)
+	}
+}
+
+// writeProxy writes a location's body: the confirmation probe's answer,
+// then the proxying to upstream (never retried onto another group) with
+// the forwarding headers, WebSocket upgrade and timeouts.
+func writeProxy(p func(format string, args ...any), spec providers.RouteSpec, upstream, v string) {
+	p("        if (%s) {", headerVar(HeaderConfirm))
+	p("            return 204;")
+	p("        }")
+	p("")
+	p("        proxy_pass http://%s;", upstream)
+	p("        proxy_http_version 1.1;")
+	p("        proxy_set_header Host $host;")
+	p("        proxy_set_header X-Real-IP $remote_addr;")
+	p("        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
+	p("        proxy_set_header X-Forwarded-Proto $scheme;")
+	p("        proxy_set_header X-Request-ID $request_id;")
+	p("        proxy_set_header Upgrade $http_upgrade;")
+	p("        proxy_set_header Connection %s_connection;", v)
+	p("        proxy_next_upstream off;")
+	if t := spec.ProxyTimeout; t > 0 {
+		p("        proxy_connect_timeout %s;", nginxDuration(min(t, 75*time.Second)))
+		p("        proxy_send_timeout %s;", nginxDuration(t))
+		p("        proxy_read_timeout %s;", nginxDuration(t))
 	}
 }
