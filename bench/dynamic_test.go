@@ -228,41 +228,6 @@ func benchDynRollback(b *testing.B, w *world, mode string) {
 	s.reportMedians(b)
 }
 
-// newLuaWorld is newWorld with a private nginx that loads the Lua module;
-// it skips b unless Docker, nginx and the module are available (fails it
-// under CI=true).
-func newLuaWorld(b *testing.B) *world {
-	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	testenv.Require(b, "docker", testenv.DockerAvailable(ctx))
-	testenv.Require(b, "nginx", testenv.NginxAvailable())
-	testenv.Require(b, "nginx lua module", testenv.LuaAvailable())
-	root, err := testenv.FindRepoRoot(".")
-	if err != nil {
-		b.Fatal(err)
-	}
-	bin, err := slipwayBinary(root)
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, tag := range []string{"slipway-demo:v1", "slipway-demo:v2"} {
-		if err := testenv.BuildDemoImage(ctx, root, tag, nil); err != nil {
-			b.Fatal(err)
-		}
-	}
-	n, err := testenv.StartNginxWithOpts(filepath.Join(b.TempDir(), "nginx"), testenv.StartNginxOpts{Lua: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := n.Stop(); err != nil {
-			b.Errorf("stop nginx: %v", err)
-		}
-	})
-	return &world{bin: bin, nginx: n}
-}
-
 // switchConfig is dynamic_strict_load.txtar's configuration with the
 // switcher, the replicas and the strategy block left open.
 const switchConfig = `project "%s" {}

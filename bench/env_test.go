@@ -74,12 +74,21 @@ type world struct {
 // newWorld skips b unless Docker and nginx are available (fails it under
 // CI=true), then builds the binary and the demo images and starts a private
 // nginx that is stopped when b ends.
-func newWorld(b *testing.B) *world {
+func newWorld(b *testing.B) *world { return startWorld(b, testenv.StartNginxOpts{}) }
+
+// newLuaWorld is newWorld with a private nginx that loads the Lua module;
+// it also skips b unless the module is available.
+func newLuaWorld(b *testing.B) *world { return startWorld(b, testenv.StartNginxOpts{Lua: true}) }
+
+func startWorld(b *testing.B, opts testenv.StartNginxOpts) *world {
 	b.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	testenv.Require(b, "docker", testenv.DockerAvailable(ctx))
 	testenv.Require(b, "nginx", testenv.NginxAvailable())
+	if opts.Lua {
+		testenv.Require(b, "nginx lua module", testenv.LuaAvailable())
+	}
 	root, err := testenv.FindRepoRoot(".")
 	if err != nil {
 		b.Fatal(err)
@@ -93,7 +102,7 @@ func newWorld(b *testing.B) *world {
 			b.Fatal(err)
 		}
 	}
-	n, err := testenv.StartNginx(filepath.Join(b.TempDir(), "nginx"))
+	n, err := testenv.StartNginxWithOpts(filepath.Join(b.TempDir(), "nginx"), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
