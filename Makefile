@@ -14,7 +14,7 @@ help: ## list the targets
 build: ## build bin/slipway
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/slipway ./cmd/slipway
 
-deps: ## install or check Docker, nginx and PostgreSQL for tests and demo
+deps: ## install (or name) every program a test or the demo needs: scripts/deps.sh --list
 	@./scripts/deps.sh
 
 test: deps ## run every test: unit, integration and end-to-end against real docker, nginx, postgres

@@ -87,7 +87,7 @@ func startWorld(b *testing.B, opts testenv.StartNginxOpts) *world {
 	testenv.Require(b, "docker", testenv.DockerAvailable(ctx))
 	testenv.Require(b, "nginx", testenv.NginxAvailable())
 	if opts.Lua {
-		testenv.Require(b, "nginx lua module", testenv.LuaAvailable())
+		testenv.Require(b, "nginx-lua", testenv.LuaAvailable())
 	}
 	root, err := testenv.FindRepoRoot(".")
 	if err != nil {

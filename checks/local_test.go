@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slipwayhq/slipway/internal/testenv"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -120,9 +121,7 @@ func git(t *testing.T, dir string, args ...string) {
 }
 
 func TestGit(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testenv.RequireProgram(t, "git")
 	dir := t.TempDir()
 	git(t, dir, "init", "-q", "-b", "main")
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte("project \"p\" {}\n"), 0o644); err != nil {

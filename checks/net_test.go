@@ -151,8 +151,7 @@ func TestTLS(t *testing.T) {
 // CI=true).
 func startRedis(t *testing.T, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	testenv.Require(t, "redis-server", err)
+	bin := testenv.RequireProgram(t, "redis-server")
 	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)

@@ -142,6 +142,9 @@ func randomHex(n int) string {
 // need turns a missing component into a skip, or under CI=true into a
 // failure: CI never skips silently.
 func need(what string, err error) (bool, error) {
+	if !testenv.Known(what) {
+		return false, fmt.Errorf("component %q is not in testenv.Components: add it there and to scripts/deps.sh", what)
+	}
 	if err == nil {
 		return true, nil
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/testenv"
 )
 
 const nginxBinary = "/usr/sbin/nginx"
@@ -24,12 +26,8 @@ const nginxBinary = "/usr/sbin/nginx"
 // requests through it, and checks that the source counts exactly what the
 // client saw, per group, from the log nginx itself wrote.
 func TestNginxSourceReadsARealRoute(t *testing.T) {
-	if _, err := os.Stat(nginxBinary); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("nginx is required under CI: %v", err)
-		}
-		t.Skipf("nginx not installed: %v", err)
-	}
+	_, err := os.Stat(nginxBinary)
+	testenv.Require(t, "nginx", err)
 	golden, err := os.ReadFile(filepath.Join("..", "..", "providers", "nginx", "testdata", "canary_25.conf"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"testing"
 )
 
 // ErrNotRepo is returned by FindRepoRoot when no slipway checkout encloses
@@ -48,20 +47,6 @@ func FindRepoRoot(dir string) (string, error) {
 			return "", fmt.Errorf("find repository root from %q: %w", dir, ErrNotRepo)
 		}
 	}
-}
-
-// Require skips t when err says a component is unavailable, or fails it when
-// the environment variable CI is "true": CI machines must have every
-// component. It does nothing when err is nil.
-func Require(t testing.TB, component string, err error) {
-	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required under CI=true: %v", component, err)
-	}
-	t.Skipf("%s unavailable: %v", component, err)
 }
 
 // runOutput runs cmd with stdout and stderr sent to a temporary file rather

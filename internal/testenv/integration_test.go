@@ -174,7 +174,7 @@ func startTestNginx(t *testing.T, opts StartNginxOpts) *Nginx {
 	t.Helper()
 	Require(t, "nginx", NginxAvailable())
 	if opts.Lua {
-		Require(t, "nginx lua module", LuaAvailable())
+		Require(t, "nginx-lua", LuaAvailable())
 	}
 	n, err := StartNginxWithOpts(t.TempDir(), opts)
 	if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/api/types/network"
 
+	"github.com/slipwayhq/slipway/internal/testenv"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -110,12 +111,7 @@ func setup(t *testing.T) *env {
 	t.Cleanup(func() { d.Close() })
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := d.Ping(ctx); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("docker is required under CI=true: %v", err)
-		}
-		t.Skipf("no docker engine: %v", err)
-	}
+	testenv.Require(t, "docker", d.Ping(ctx))
 	e := &env{d: d, prefix: "sltest-" + randHex(t, 4)}
 	e.plain = e.prefix + "/app:plain"
 	e.checked = e.prefix + "/app:checked"

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/executor/prober"
+	"github.com/slipwayhq/slipway/internal/testenv"
 )
 
 // workerPIDs lists the live children of n's master: a reload replaces them.
@@ -334,11 +335,8 @@ func TestAdminSocketOnlyRoot(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run a command as nobody")
 	}
-	for _, tool := range []string{"runuser", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not found: %v", tool, err)
-		}
-	}
+	testenv.RequireProgram(t, "runuser")
+	testenv.RequireProgram(t, "curl")
 	l := newLiveRouteMode(t, SwitchDynamic)
 	l.apply(t)
 	sock := AdminSocket(l.router.opts.AdminDir, "demo", "test", "web")

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/testenv"
 )
 
 const nginxBinary = "/usr/sbin/nginx"
@@ -39,12 +41,8 @@ type testNginx struct {
 // needNginx skips the test when nginx is missing, or fails it under CI.
 func needNginx(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(nginxBinary); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("nginx is required under CI: %v", err)
-		}
-		t.Skipf("nginx not installed: %v", err)
-	}
+	_, err := os.Stat(nginxBinary)
+	testenv.Require(t, "nginx", err)
 }
 
 // startNginx runs a private nginx in the foreground that includes
@@ -228,12 +226,8 @@ func needLua(t *testing.T) {
 	t.Helper()
 	needNginx(t)
 	for _, m := range luaModuleFiles {
-		if _, err := os.Stat(m); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("nginx's Lua module is required under CI (apt-get install -y libnginx-mod-http-lua): %v", err)
-			}
-			t.Skipf("nginx's Lua module not installed: %v", err)
-		}
+		_, err := os.Stat(m)
+		testenv.Require(t, "nginx-lua", err)
 	}
 }
 
