@@ -89,7 +89,8 @@ func writeCommand(b *bytes.Buffer, appName string, path []string, c *cli.Command
 		fmt.Fprintf(b, "%s.\n\n", prose(upperFirst(c.Usage)))
 	}
 	usage := appName + " [global flags] " + strings.Join(path[1:], " ")
-	if len(c.Subcommands) > 0 && c.Action == nil {
+	if len(c.Subcommands) > 0 {
+		// Its action only shows help or refuses an unknown subcommand.
 		usage += " COMMAND"
 	} else {
 		if len(visibleFlags(c.Flags)) > 0 {

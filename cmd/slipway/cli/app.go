@@ -40,8 +40,13 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
 			return fail(1, err, fmt.Sprintf("run 'slipway %s -help' for usage", c.Command.Name))
 		},
-		CommandNotFound: func(c *cli.Context, name string) {
-			printError(stderr, fmt.Errorf("unknown command %q", name), "run 'slipway -help' for the list of commands")
+		// Without a command slipway shows its help; any other word is
+		// an unknown command (urfave/cli would show help and exit 0).
+		Action: func(c *cli.Context) error {
+			if !c.Args().Present() {
+				return cli.ShowAppHelp(c)
+			}
+			return helpOrUnknown(c, c.App.Commands)
 		},
 		Commands: []*cli.Command{
 			initCommand(s),
@@ -69,8 +74,91 @@ func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			wrapArgsCheck(sub)
 			sub.OnUsageError = app.OnUsageError
 		}
+		if len(c.Subcommands) > 0 && c.Action == nil {
+			c.Action = func(ctx *cli.Context) error {
+				if !ctx.Args().Present() {
+					return cli.ShowSubcommandHelp(ctx)
+				}
+				return unknownCommand(c.Name+" "+ctx.Args().First(), c.Subcommands, c.Name+" ")
+			}
+		}
 	}
 	return app
+}
+
+// helpOrUnknown answers `slipway help [COMMAND]` and refuses any other
+// word where a command was expected.
+func helpOrUnknown(c *cli.Context, commands []*cli.Command) error {
+	args := c.Args()
+	if args.First() != "help" {
+		return unknownCommand(args.First(), commands, "")
+	}
+	topic := args.Get(1)
+	if topic == "" {
+		return cli.ShowAppHelp(c)
+	}
+	for _, cmd := range commands {
+		if cmd.HasName(topic) {
+			return cli.ShowCommandHelp(c, topic)
+		}
+	}
+	return unknownCommand(topic, commands, "")
+}
+
+// unknownCommand is the error for a command name that does not exist
+// (exit 1), with the nearest command name as a hint when one is close.
+// prefix is the parent command ("db ") for a subcommand.
+func unknownCommand(name string, commands []*cli.Command, prefix string) error {
+	list := "'slipway help' for the list of commands"
+	if prefix != "" {
+		list = fmt.Sprintf("'slipway %s-help' for its commands", prefix)
+	}
+	hint := "run " + list
+	if near := nearest(strings.TrimPrefix(name, prefix), commands); near != "" {
+		hint = fmt.Sprintf("did you mean %q? Run %s", prefix+near, list)
+	}
+	return fail(1, fmt.Errorf("unknown command %q", name), hint)
+}
+
+// nearest returns the command name closest to word, "" when none is
+// within two edits (a swap of neighbours is one) of it.
+func nearest(word string, commands []*cli.Command) string {
+	best, bestD := "", 3
+	for _, c := range commands {
+		if c.Hidden {
+			continue
+		}
+		if d := editDistance(word, c.Name); d < bestD && d < len(word) {
+			best, bestD = c.Name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance of a and b:
+// insertions, deletions, substitutions and swaps of neighbours.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 // wrapArgsCheck makes a command refuse a flag-like argument after a
