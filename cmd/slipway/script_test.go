@@ -27,13 +27,15 @@ import (
 	"github.com/slipwayhq/slipway/internal/testenv"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/state/local"
+	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"slipway": func() { os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 		// slipway-holdlock holds the state lock of DIR until it is killed:
-		// a second slipway process for lock contention tests. Test binary
+		// a second slipway process for lock contention tests (with
+		// -garbage, under lock info that does not parse). Test binary
 		// only; never part of the shipped command.
 		"slipway-holdlock": holdLock,
 	})
@@ -42,6 +44,9 @@ func TestMain(m *testing.M) {
 func holdLock() {
 	args := os.Args[1:]
 	var hold time.Duration
+	if len(args) == 2 && args[0] == "-garbage" {
+		holdLockGarbage(args[1])
+	}
 	if len(args) == 3 && args[0] == "-for" {
 		d, err := time.ParseDuration(args[1])
 		if err != nil {
@@ -51,7 +56,7 @@ func holdLock() {
 		hold, args = d, args[2:]
 	}
 	if len(args) != 1 {
-		fmt.Fprintln(os.Stderr, "usage: slipway-holdlock [-for DURATION] STATEDIR")
+		fmt.Fprintln(os.Stderr, "usage: slipway-holdlock [-for DURATION | -garbage] STATEDIR")
 		os.Exit(2)
 	}
 	b, err := local.Open(args[0], "")
@@ -68,6 +73,25 @@ func holdLock() {
 		time.Sleep(hold)
 		os.Exit(0)
 	}
+	select {}
+}
+
+// holdLockGarbage holds the flock of the lock file in dir after filling
+// it with info that does not parse, as a holder dying half-way through
+// writing it would leave it, until it is killed.
+func holdLockGarbage(dir string) {
+	f, err := os.OpenFile(filepath.Join(dir, local.LockFile), os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err == nil {
+		_, err = f.WriteString(`{"id":"8f2c`)
+	}
+	if err == nil {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("locked")
 	select {}
 }
 

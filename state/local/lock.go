@@ -31,6 +31,10 @@ var (
 	ErrNotLocked = errors.New("state is not locked")
 	// ErrLockIDMismatch reports a ForceUnlock whose id is not the recorded one.
 	ErrLockIDMismatch = errors.New("lock id does not match")
+	// ErrLockInfoUnreadable reports a ForceUnlock given an id while the
+	// lock info does not parse or records no id: no id can match it, and
+	// only ForceUnlockUnreadable clears it.
+	ErrLockInfoUnreadable = errors.New("lock info does not parse")
 )
 
 // LockInfo describes the holder of the state lock. It is written into the
@@ -221,8 +225,18 @@ func readHolder(f *os.File) LockInfo {
 // is id. It cannot break a lock that is still held (flock(2) belongs to the
 // holder's open file): then it returns an error wrapping the *LockedError,
 // and the holder must be stopped instead. With no info recorded it returns
-// ErrNotLocked; with another id, ErrLockIDMismatch.
-func (b *Backend) ForceUnlock(id string) error {
+// ErrNotLocked; with another id, ErrLockIDMismatch; with info that does not
+// parse or records no id, ErrLockInfoUnreadable (whatever id is given).
+func (b *Backend) ForceUnlock(id string) error { return b.forceUnlock(id, false) }
+
+// ForceUnlockUnreadable is ForceUnlock for lock info that does not parse or
+// records no id: it clears only such info. Info that records an id is left
+// as it is, with an error wrapping ErrLockIDMismatch that names the id.
+func (b *Backend) ForceUnlockUnreadable() error { return b.forceUnlock("", true) }
+
+// forceUnlock clears the lock info when it records id, or when unreadable
+// and it records none.
+func (b *Backend) forceUnlock(id string, unreadable bool) error {
 	f, err := os.OpenFile(b.LockPath(), os.O_RDWR, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("force-unlock: %w", ErrNotLocked)
@@ -247,7 +261,13 @@ func (b *Backend) ForceUnlock(id string) error {
 		return fmt.Errorf("force-unlock: %w", ErrNotLocked)
 	}
 	var info LockInfo
-	if err := json.Unmarshal(data, &info); err == nil && info.ID != id {
+	readable := json.Unmarshal(data, &info) == nil && info.ID != ""
+	switch {
+	case !readable && !unreadable:
+		return fmt.Errorf("force-unlock: %w: %s records no lock id, so %q cannot match it", ErrLockInfoUnreadable, f.Name(), id)
+	case readable && unreadable:
+		return fmt.Errorf("force-unlock: %w: the lock info parses and records %q", ErrLockIDMismatch, info.ID)
+	case readable && info.ID != id:
 		return fmt.Errorf("force-unlock: %w: %q was given but the lock file records %q", ErrLockIDMismatch, id, info.ID)
 	}
 	if err := writeInfo(f, nil); err != nil {

@@ -191,6 +191,50 @@ func TestForceUnlockClearsStaleInfo(t *testing.T) {
 	}
 }
 
+// TestForceUnlockUnreadableInfo proves that lock info that does not parse
+// (or names no id) is never cleared by an arbitrary id, only by
+// ForceUnlockUnreadable, which in turn leaves readable info alone.
+func TestForceUnlockUnreadableInfo(t *testing.T) {
+	for _, garbage := range []string{"{\"id\":\"dead-", "not json\n", "{}\n", "null\n"} {
+		b := open(t, "")
+		if err := os.MkdirAll(b.Dir(), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(b.LockPath(), []byte(garbage), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"any-id", ""} {
+			if err := b.ForceUnlock(id); !errors.Is(err, ErrLockInfoUnreadable) {
+				t.Fatalf("ForceUnlock(%q) of %q: error %v, want ErrLockInfoUnreadable", id, garbage, err)
+			}
+		}
+		if data, _ := os.ReadFile(b.LockPath()); string(data) != garbage {
+			t.Fatalf("a refused ForceUnlock changed the lock file %q to %q", garbage, data)
+		}
+		if err := b.ForceUnlockUnreadable(); err != nil {
+			t.Fatalf("ForceUnlockUnreadable of %q: %v", garbage, err)
+		}
+		if data, _ := os.ReadFile(b.LockPath()); len(data) != 0 {
+			t.Fatalf("ForceUnlockUnreadable left %q", data)
+		}
+	}
+
+	b := open(t, "")
+	stale := `{"id":"dead-1","operation":"apply","who":"a@b","pid":1,"created":"2025-01-01T00:00:00Z"}` + "\n"
+	if err := os.MkdirAll(b.Dir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(b.LockPath(), []byte(stale), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.ForceUnlockUnreadable(); !errors.Is(err, ErrLockIDMismatch) || !strings.Contains(err.Error(), "dead-1") {
+		t.Fatalf("ForceUnlockUnreadable of readable info: error %v, want ErrLockIDMismatch naming dead-1", err)
+	}
+	if data, _ := os.ReadFile(b.LockPath()); string(data) != stale {
+		t.Fatal("a refused ForceUnlockUnreadable changed the lock file")
+	}
+}
+
 func TestNewLockInfo(t *testing.T) {
 	a, b := NewLockInfo("apply"), NewLockInfo("apply")
 	if a.ID == "" || a.ID == b.ID {

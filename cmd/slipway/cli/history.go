@@ -15,6 +15,7 @@ import (
 
 	"github.com/slipwayhq/slipway/planner/planfile"
 	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/local"
 	"github.com/slipwayhq/slipway/state/records"
 	"github.com/slipwayhq/slipway/state/statefile"
 	"github.com/urfave/cli/v2"
@@ -191,12 +192,23 @@ func forceUnlockCommand(s *streams) *cli.Command {
 		Name:      "force-unlock",
 		Usage:     "clear the lock info left by a slipway that is no longer running",
 		ArgsUsage: "LOCK_ID",
-		Description: `Example:
-   slipway force-unlock 8f2c6a1e-...`,
+		Description: `Lock info that does not parse records no id to give: -unreadable clears
+such info, and nothing else.
+
+Example:
+   slipway force-unlock 8f2c6a1e-...
+   slipway force-unlock -unreadable`,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "unreadable", Usage: "clear lock info that does not parse (it records no id to give)"},
+		},
 		Action: func(c *cli.Context) error {
 			se := newSession(s, c)
 			id := c.Args().First()
-			if id == "" {
+			unreadable := c.Bool("unreadable")
+			switch {
+			case id != "" && unreadable:
+				return fail(1, errors.New("force-unlock takes a lock id or -unreadable, not both"), "give the lock id when the lock info records one")
+			case id == "" && !unreadable:
 				return fail(1, errors.New("force-unlock needs the lock id"), "the lock id is printed by the command that found the state locked")
 			}
 			if err := se.loadConfig(); err != nil {
@@ -205,7 +217,18 @@ func forceUnlockCommand(s *streams) *cli.Command {
 			if err := se.openBackend(); err != nil {
 				return err
 			}
-			if err := se.backend.ForceUnlock(id); err != nil {
+			var err error
+			if unreadable {
+				err = se.backend.ForceUnlockUnreadable()
+			} else {
+				err = se.backend.ForceUnlock(id)
+			}
+			switch {
+			case errors.Is(err, local.ErrLockInfoUnreadable):
+				return fail(1, err, "nothing was changed; if no slipway is running, clear it with 'slipway force-unlock -unreadable'")
+			case unreadable && errors.Is(err, local.ErrLockIDMismatch):
+				return fail(1, err, "nothing was changed; if no slipway is running, run 'slipway force-unlock' with the id it records")
+			case err != nil:
 				return fail(1, err, "")
 			}
 			fmt.Fprintln(s.out, "The state lock was released.")

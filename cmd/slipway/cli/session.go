@@ -120,6 +120,12 @@ func (se *session) openBackend() error {
 func (se *session) lock(ctx context.Context, operation string) (func(), error) {
 	unlock, err := se.backend.Lock(ctx, local.NewLockInfo(operation), lockTimeout(se.c))
 	var le *local.LockedError
+	if errors.As(err, &le) && le.Info.ID == "" {
+		// Its holder runs (flock is held) but its info does not parse:
+		// there is no id to give force-unlock, which would refuse anyway.
+		return nil, fail(1, fmt.Errorf("the state is locked by another process, and its lock info in %s does not parse", le.Path),
+			fmt.Sprintf("wait for it with -lock-timeout=5m, or stop the process that holds %s (fuser -v names it)", le.Path))
+	}
 	if errors.As(err, &le) {
 		return nil, fail(1, fmt.Errorf("%s\n  ID:        %s\n  Operation: %s\n  Who:       %s\n  PID:       %d\n  Created:   %s",
 			"the state is locked by another slipway", le.Info.ID, le.Info.Operation, le.Info.Who, le.Info.PID, le.Info.Created.Format("2006-01-02 15:04:05 MST")),
