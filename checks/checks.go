@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -270,6 +271,7 @@ func Run(ctx context.Context, cks []*config.Check, env Env) []Result {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer panics.Recover()
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			results[i] = runOne(ctx, c, &env)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/state"
@@ -533,6 +534,7 @@ func (r *run) each(ctx context.Context, names []string, fn func(ctx context.Cont
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer panics.Recover()
 			errs[i] = fn(ctx, n)
 		}()
 	}

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/state/records"
@@ -110,6 +111,7 @@ func (r *run) archiveLeft(ctx context.Context, s *plan.Step, service string, old
 	r.arch.wg.Add(1)
 	go func() {
 		defer r.arch.wg.Done()
+		defer panics.Recover()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), archiveTimeout)
 		defer cancel()
 		var paths, warnings []string

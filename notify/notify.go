@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/internal/panics"
 )
 
 // Event types a Notifier sends (config.Events lists every name a notify
@@ -133,6 +134,7 @@ func (n *Notifier) Send(ctx context.Context, e Event) []string {
 	var wg sync.WaitGroup
 	for i, c := range targets {
 		wg.Go(func() {
+			defer panics.Recover()
 			if err := n.send(ctx, c, e); err != nil {
 				warnings[i] = fmt.Sprintf("notify %q: %s", c.Name, err)
 			}

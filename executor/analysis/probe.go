@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"sync"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/panics"
 )
 
 // Defaults of ProbeOptions.
@@ -113,6 +115,7 @@ func (p *Probe) Start(ctx context.Context) {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			defer panics.Recover()
 			p.send(ctx, g)
 		}()
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/panics"
 )
 
 // maxLag is how far behind its schedule a rate-limited Load may fall
@@ -50,10 +52,12 @@ func Start(ctx context.Context, o Options) *Load {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer panics.Recover()
 			l.work(ctx, newClient(t, o), o.Mode, p)
 		}()
 	}
 	go func() {
+		defer panics.Recover()
 		wg.Wait()
 		cancel()
 		close(l.done)

@@ -20,6 +20,7 @@ import (
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/prober"
+	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/notify"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
@@ -175,6 +176,7 @@ func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *e
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
+		defer panics.Recover()
 		n := 0
 		for range sigs {
 			n++

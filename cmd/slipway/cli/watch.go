@@ -11,6 +11,7 @@ import (
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/analysis"
+	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/urfave/cli/v2"
 )
 
@@ -82,6 +83,7 @@ func (se *session) watch(ctx context.Context, override time.Duration) error {
 		fmt.Fprintf(se.s.out, "Watching release #%d of service %q for %s (analysis %q).\n", watched, wp.service.Name, wp.duration, wp.watch.Analysis)
 		go func() {
 			defer closeSrc()
+			defer panics.Recover()
 			out, err := runWatch(ctx, watchRun{
 				Source:   src,
 				Watch:    wp.watch,

@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/state/records"
 )
@@ -378,6 +379,7 @@ func (h *TextHook) startTicker() {
 	c, release := h.ticker(liveRefresh)
 	go func() {
 		defer release()
+		defer panics.Recover()
 		for {
 			select {
 			case <-stop:
