@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
+
+	"github.com/slipwayhq/slipway/internal/panics"
 )
 
 // faultsMet counts the fault points this process met. It is the one
@@ -30,6 +33,12 @@ const FaultsEnabled = true
 // name, so that a sweep can walk a release whose step ids it does not
 // know in advance.
 //
+// SLIPWAY_FAULT=panic:POINT (or panic:#N) panics there instead, and
+// SLIPWAY_FAULT=gopanic:POINT panics in a goroutine started there the way
+// slipway starts its goroutines, while the point waits for it as their
+// callers do: a test proves that a panic becomes an internal error with
+// the exit code the table allows, never Go's exit 2.
+//
 // Only binaries built with -tags slipway_faults contain this; the shipped
 // binary's Faultpoint does nothing.
 func Faultpoint(point string) {
@@ -40,8 +49,22 @@ func Faultpoint(point string) {
 			f.Close()
 		}
 	}
-	if want := os.Getenv("SLIPWAY_FAULT"); want != "" && (want == point || want == "#"+strconv.FormatInt(n, 10)) {
+	at := func(want string) bool { return want == point || want == "#"+strconv.FormatInt(n, 10) }
+	want := os.Getenv("SLIPWAY_FAULT")
+	switch {
+	case want == "":
+	case at(want):
 		_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {} // the signal is on its way
+	case strings.HasPrefix(want, "panic:") && at(strings.TrimPrefix(want, "panic:")):
+		panic("injected panic at fault point " + point)
+	case strings.HasPrefix(want, "gopanic:") && at(strings.TrimPrefix(want, "gopanic:")):
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			defer panics.Recover()
+			panic("injected panic in a goroutine at fault point " + point)
+		}()
+		<-done
 	}
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// streams are the process's standard streams.
+// streams are the process's standard streams, and what Main needs to
+// know should a command panic.
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	crash    *underway // nil: nobody asks
 }
 
 // multi is a repeatable string flag that keeps every value whole (urfave's
@@ -22,14 +24,13 @@ type multi []string
 func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 func (m *multi) String() string     { return strings.Join(*m, " ") }
 
-func newApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
-	s := &streams{in: stdin, out: stdout, err: stderr}
+func newApp(s *streams) *cli.App {
 	app := &cli.App{
 		Name:      "slipway",
 		Usage:     "plan, apply and roll back releases declared in HCL",
 		Version:   Version,
-		Writer:    stdout,
-		ErrWriter: stderr,
+		Writer:    s.out,
+		ErrWriter: s.err,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "chdir", Usage: "read the configuration from `DIR`", Value: "."},
 			&cli.StringFlag{Name: "env", Usage: "select a state namespace and load `NAME`.vars.hcl", EnvVars: []string{"SLIPWAY_ENV"}},

@@ -238,6 +238,8 @@ func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *e
 			Operation: p.Operation, Who: opts.Who, Time: started, Summary: fmt.Sprintf("%s of release #%d started", p.Operation, p.Release)}
 		startWarnings = notifier.Send(ctx, ev)
 	}
+	// From here a panic leaves the journal for the next plan (exit 3).
+	se.s.crash.started()
 	next, rec, err := executor.Apply(hard, p, se.prov, opts, hook)
 	if rec != nil && notifier != nil {
 		// A failed notification never fails a release: it is a warning

@@ -12,5 +12,5 @@ import (
 // generating the command reference (internal/docgen); to run slipway, call
 // Main.
 func App() *cli.App {
-	return newApp(strings.NewReader(""), io.Discard, io.Discard)
+	return newApp(&streams{in: strings.NewReader(""), out: io.Discard, err: io.Discard})
 }

@@ -18,7 +18,7 @@ import (
 func runInit(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	app := newApp(strings.NewReader(""), &stdout, &stderr)
+	app := newApp(&streams{in: strings.NewReader(""), out: &stdout, err: &stderr})
 	found := false
 	for _, c := range app.Commands {
 		found = found || c.Name == "init"

@@ -6,6 +6,9 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/slipwayhq/slipway/internal/panics"
+	"github.com/urfave/cli/v2"
 )
 
 // Version is slipway's version, set at build time with
@@ -38,9 +41,36 @@ func fail(code int, err error, hint string) error {
 func exit(code int) error { return &exitError{code: code} }
 
 // Main runs slipway with args (args[0] is the program name) and returns the
-// process exit code.
+// process exit code. A panic, in the command or in any goroutine slipway
+// started, ends it as an internal error (see underway.report): exit 1, or 3
+// when an operation was under way, never Go's exit 2.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	app := newApp(stdin, stdout, stderr)
+	first, stop := panics.Catch()
+	crash := &underway{}
+	app := newApp(&streams{in: stdin, out: stdout, err: stderr, crash: crash})
+	code := make(chan int, 1)
+	go func() {
+		defer panics.Recover()
+		code <- run(app, args, stderr)
+	}()
+	select {
+	case c := <-code:
+		select {
+		case p := <-first: // a goroutine the command did not wait for
+			return crash.report(stderr, p)
+		default:
+		}
+		stop()
+		return c
+	case p := <-first:
+		// Catching stays on: another panic waits with this one for the
+		// process to end.
+		return crash.report(stderr, p)
+	}
+}
+
+// run runs the command args name and returns its exit code.
+func run(app *cli.App, args []string, stderr io.Writer) int {
 	err := app.Run(args)
 	if err == nil {
 		return 0

@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/slipwayhq/slipway/cmd/slipway/views"
+	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
@@ -40,6 +41,9 @@ func planCommand(s *streams) *cli.Command {
 			if err := se.render(p); err != nil {
 				return err
 			}
+			// A test build may die or panic here, with the plan made
+			// and nothing changed.
+			executor.Faultpoint("plan")
 			if out := c.String("out"); out != "" {
 				if err := planfile.Save(out, p); err != nil {
 					return fail(1, err, "")

@@ -55,6 +55,7 @@ func (se *session) loadConfig() error {
 	}
 	cfg, diags := config.Load(se.dir, opts)
 	se.cfg = cfg
+	se.s.crash.masking(se.mask)
 	if !diags.HasErrors() {
 		diags = append(diags, checkDiags(cfg)...)
 	}
@@ -112,6 +113,7 @@ func (se *session) openBackend() error {
 		return fail(1, fmt.Errorf("open state: %w", err), "")
 	}
 	se.backend = b
+	se.s.crash.opened(b)
 	return nil
 }
 
