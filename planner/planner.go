@@ -59,6 +59,7 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 		return strings.HasPrefix(p.Resources[i].Address, "postgres.") && !strings.HasPrefix(p.Resources[j].Address, "postgres.")
 	})
 	diags = append(diags, planDatabases(p, cfg, opts, prior, obs, true)...)
+	diags = append(diags, checkListen(cfg, obs)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}

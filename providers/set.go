@@ -21,6 +21,10 @@ type Observations struct {
 	// Databases holds what each postgres block's database and migration
 	// directory say, by block name.
 	Databases map[string]*DatabaseObservation
+	// Listen holds, by port, who listens where the router would listen
+	// for each route port of the configuration; nil when the router
+	// cannot tell.
+	Listen map[int]ListenPort
 }
 
 // DatabaseObservation is one database as observed: the migrations table

@@ -74,6 +74,9 @@ type Nginx struct {
 	detect   func(ctx context.Context) (bool, error) // does nginx load the Lua module?
 	modeMu   sync.Mutex
 	resolved string // SwitchAuto's answer, once found
+
+	pidOnce sync.Once
+	pidFile string // the master's pid file, found on first use; "" when unknown
 }
 
 // New returns a router for o, after checking o; it touches nothing.
