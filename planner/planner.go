@@ -64,6 +64,7 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 		return nil, diags
 	}
 	cleanOrphans(p, prior, obs)
+	exposedWarnings(p, cfg, obs)
 	finish(p, cfg)
 	return p, diags
 }

@@ -214,6 +214,16 @@ func (se *session) observe(ctx context.Context, set providers.Set) (*providers.O
 				return nil, fail(1, fmt.Errorf("inspect image %q: %w", svc.Image, err), "")
 			}
 			obs.Images[svc.Image] = id
+			if ip, ok := set.Runtime.(providers.ImagePorts); ok && svc.Port > 0 {
+				ports, err := ip.ExposedPorts(ctx, svc.Image)
+				if err != nil {
+					return nil, fail(1, fmt.Errorf("inspect image %q: %w", svc.Image, err), "")
+				}
+				if obs.ExposedPorts == nil {
+					obs.ExposedPorts = map[string][]int{}
+				}
+				obs.ExposedPorts[svc.Image] = ports
+			}
 		}
 	}
 	for _, db := range se.cfg.Postgres {
