@@ -16,6 +16,8 @@ import (
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/state"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
 
 // Options are the inputs of a plan beyond configuration, state and
@@ -57,10 +59,12 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 		return strings.HasPrefix(p.Resources[i].Address, "postgres.") && !strings.HasPrefix(p.Resources[j].Address, "postgres.")
 	})
 	diags = append(diags, planDatabases(p, cfg, opts, prior, obs, true)...)
+	diags = append(diags, checkListen(cfg, obs)...)
 	if diags.HasErrors() {
 		return nil, diags
 	}
 	cleanOrphans(p, prior, obs)
+	exposedWarnings(p, cfg, obs)
 	finish(p, cfg)
 	return p, diags
 }
@@ -79,6 +83,7 @@ func newPlan(opts Options, cfg *config.Config, prior *state.State, obs *provider
 		Reason:       opts.Reason,
 		Images:       map[string]string{},
 		Secrets:      secretHMACs(opts.SecretKey, cfg),
+		Variables:    VariableHMACs(opts.SecretKey, cfg),
 		Services:     map[string]*state.Service{},
 		Observed:     Fingerprint(obs),
 	}
@@ -213,6 +218,45 @@ func secretHMACs(key []byte, cfg *config.Config) map[string]string {
 	for _, n := range cfg.Notifies {
 		add("notify."+n.Name+".webhook", n.Webhook.Value)
 	}
+	return out
+}
+
+// VariableHMACs keys an HMAC of every variable's final value by the
+// variable's name, sensitive or not, so that a saved plan can name the
+// variables that differ without holding any value.
+func VariableHMACs(key []byte, cfg *config.Config) map[string]string {
+	out := map[string]string{}
+	for name, v := range cfg.Values {
+		v, _ = v.UnmarkDeep()
+		m := hmac.New(sha256.New, key)
+		if b, err := ctyjson.Marshal(v, cty.DynamicPseudoType); err == nil {
+			m.Write(b)
+		} else {
+			// An unknown value has no JSON encoding; its type and
+			// unknown-ness still identify it.
+			m.Write([]byte(v.GoString()))
+		}
+		out[name] = hex.EncodeToString(m.Sum(nil))
+	}
+	return out
+}
+
+// ChangedVariables returns, sorted, the names of the variables whose
+// HMACs differ between saved and now (set in only one of them, or to
+// another value).
+func ChangedVariables(saved, now map[string]string) []string {
+	var out []string
+	for name, h := range saved {
+		if now[name] != h {
+			out = append(out, name)
+		}
+	}
+	for name := range now {
+		if _, ok := saved[name]; !ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 

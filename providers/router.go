@@ -66,3 +66,31 @@ type Router interface {
 	// Mode names the switcher in use ("reload" or "dynamic").
 	Mode() string
 }
+
+// ListenPort is who holds a TCP port where the router would listen for a
+// route, as observed before planning.
+type ListenPort struct {
+	// Address is where the router listens for the port: "127.0.0.1:8080",
+	// or "0.0.0.0:8080" when it listens on every address.
+	Address string
+	// Taken reports that another socket already listens there (a bind
+	// fails with "address already in use").
+	Taken bool
+	// Router reports that the socket listening there is the router's own
+	// (a route it serves already), so a route may use the port.
+	Router bool
+	// PID and Command name the process that listens there when it is
+	// known (0 and "" otherwise, such as without the right to read other
+	// users' processes).
+	PID     int
+	Command string
+}
+
+// ListenChecker is a Router that can tell who listens on a route's port
+// before anything changes. It is optional.
+type ListenChecker interface {
+	// CheckListen reports who holds port where the router would listen
+	// for it. It changes nothing; binding the port for a moment to see
+	// whether it is free is allowed.
+	CheckListen(ctx context.Context, port int) (ListenPort, error)
+}

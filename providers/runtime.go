@@ -129,3 +129,13 @@ type Runtime interface {
 	// masked.
 	Logs(ctx context.Context, name string, n int) ([]string, error)
 }
+
+// ImagePorts is a Runtime that can tell which ports an image declares.
+// It is optional: the planner checks a service's port against them only
+// when the runtime offers it.
+type ImagePorts interface {
+	// ExposedPorts returns the TCP ports the local image ref declares
+	// (Dockerfile EXPOSE), sorted; none when it declares none. An image
+	// that is not present is an error wrapping ErrImageNotFound.
+	ExposedPorts(ctx context.Context, ref string) ([]int, error)
+}

@@ -21,6 +21,14 @@ type Observations struct {
 	// Databases holds what each postgres block's database and migration
 	// directory say, by block name.
 	Databases map[string]*DatabaseObservation
+	// ExposedPorts maps an image reference the configuration names to the
+	// TCP ports the image declares (EXPOSE); a reference missing from the
+	// map, or mapped to none, declares nothing the planner can check.
+	ExposedPorts map[string][]int
+	// Listen holds, by port, who listens where the router would listen
+	// for each route port of the configuration; nil when the router
+	// cannot tell.
+	Listen map[int]ListenPort
 }
 
 // DatabaseObservation is one database as observed: the migrations table

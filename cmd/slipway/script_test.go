@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -38,7 +39,31 @@ func TestMain(m *testing.M) {
 		// -garbage, under lock info that does not parse). Test binary
 		// only; never part of the shipped command.
 		"slipway-holdlock": holdLock,
+		// slipway-listen serves HTTP on an address: the "other program"
+		// holding a port a route wants. Test binary only.
+		"slipway-listen": listen,
 	})
+}
+
+// listen serves "not slipway" on ADDR until it is killed, after writing
+// READYFILE once it listens.
+func listen() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: slipway-listen ADDR READYFILE")
+		os.Exit(2)
+	}
+	l, err := net.Listen("tcp", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(os.Args[2], []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_ = http.Serve(l, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "not slipway\n")
+	}))
 }
 
 func holdLock() {

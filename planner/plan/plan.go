@@ -38,6 +38,10 @@ type Plan struct {
 	// so that applying a saved plan can refuse changed secrets. Never the
 	// values themselves.
 	Secrets map[string]string
+	// Variables holds an HMAC of every variable's value, by variable
+	// name, so that applying a saved plan can say which variables differ
+	// from the ones it was made with. Never the values themselves.
+	Variables map[string]string `json:",omitempty"`
 
 	// Services is the state of each changed service after a successful
 	// apply, with containers filled in by the executor as it starts them.

@@ -52,6 +52,24 @@ func TestSaveLeavesOutSecretsAndFillRestoresThem(t *testing.T) {
 	}
 }
 
+// TestVariablesRoundTrip checks that a saved plan keeps its variables'
+// HMACs, which apply compares to name the variables that changed.
+func TestVariablesRoundTrip(t *testing.T) {
+	p := testPlan()
+	p.Variables = map[string]string{"version": "hmac-of-v2", "token": "hmac-of-token"}
+	path := filepath.Join(t.TempDir(), "plan.json")
+	if err := Save(path, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Variables) != 2 || got.Variables["version"] != "hmac-of-v2" || got.Variables["token"] != "hmac-of-token" {
+		t.Fatalf("loaded variables %v", got.Variables)
+	}
+}
+
 func TestReadRejectsOtherFiles(t *testing.T) {
 	for _, in := range []string{"", "{}", `{"format_version":1,"kind":"x","plan":{}}`, `{"format_version":9,"kind":"slipway-plan","plan":{}}`, "not json"} {
 		if _, err := Read(strings.NewReader(in)); err == nil {

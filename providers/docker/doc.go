@@ -21,5 +21,7 @@
 // Sensitive values (providers.EnvVar.Sensitive, and any given with
 // WithSensitive) are replaced by "(sensitive)" in every log line and health
 // error. Beyond the interface, RunTask runs a one-off container from a
-// release's image, such as the migrations an application runs itself.
+// release's image, such as the migrations an application runs itself, and
+// ExposedPorts (providers.ImagePorts) lists the TCP ports an image
+// declares, so that a plan can warn about a service port it does not.
 package docker

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +102,40 @@ func (d *Docker) ResolveImage(ctx context.Context, ref string) (string, error) {
 		return "", fmt.Errorf("inspect image %q: %w", ref, err)
 	}
 	return img.ID, nil
+}
+
+// ExposedPorts returns the TCP ports the local image ref declares with
+// EXPOSE, sorted and without duplicates; none when it declares none. A
+// missing image is an error wrapping providers.ErrImageNotFound.
+func (d *Docker) ExposedPorts(ctx context.Context, ref string) ([]int, error) {
+	img, err := d.cli.ImageInspect(ctx, ref)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return nil, fmt.Errorf("image %q: %w", ref, providers.ErrImageNotFound)
+		}
+		return nil, fmt.Errorf("inspect image %q: %w", ref, err)
+	}
+	if img.Config == nil {
+		return nil, nil
+	}
+	return tcpPorts(img.Config.ExposedPorts), nil
+}
+
+// tcpPorts returns the TCP ports of an image's ExposedPorts set, whose
+// keys are "8080/tcp", "53/udp" or "8080" (TCP), sorted.
+func tcpPorts(set map[string]struct{}) []int {
+	var out []int
+	for k := range set {
+		num, proto, _ := strings.Cut(k, "/")
+		if proto != "" && proto != "tcp" {
+			continue
+		}
+		if n, err := strconv.Atoi(num); err == nil && n > 0 && n <= 65535 && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ImageExists reports whether an image id is still present.
@@ -294,4 +330,7 @@ func (d *Docker) maskerFor(name string, in *container.InspectResponse) masker {
 	return newMasker(remembered, labelled, extra)
 }
 
-var _ providers.Runtime = (*Docker)(nil)
+var (
+	_ providers.Runtime    = (*Docker)(nil)
+	_ providers.ImagePorts = (*Docker)(nil)
+)

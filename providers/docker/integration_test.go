@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -304,6 +305,18 @@ func TestIntegration(t *testing.T) {
 		other.Image, other.ImageID = e.checked, ""
 		if _, err := e.d.Start(ctx, other); !errors.Is(err, ErrConflict) {
 			t.Fatalf("start with other image: err = %v, want ErrConflict", err)
+		}
+	})
+
+	t.Run("exposed ports of an image", func(t *testing.T) {
+		t.Parallel()
+		ctx := ctxT(t, time.Minute)
+		got, err := e.d.ExposedPorts(ctx, e.plain)
+		if err != nil || !reflect.DeepEqual(got, []int{8000}) {
+			t.Fatalf("ExposedPorts(%s) = %v, %v; want [8000]", e.plain, got, err)
+		}
+		if _, err := e.d.ExposedPorts(ctx, e.prefix+"/missing:v0"); !errors.Is(err, providers.ErrImageNotFound) {
+			t.Fatalf("ExposedPorts of a missing image: %v, want ErrImageNotFound", err)
 		}
 	})
 

@@ -393,3 +393,13 @@ func TestHealthDefaults(t *testing.T) {
 		t.Errorf("healthDefaults changed a full spec: %+v", got)
 	}
 }
+
+func TestTCPPorts(t *testing.T) {
+	set := map[string]struct{}{"8080/tcp": {}, "53/udp": {}, "9000": {}, "443/tcp": {}, "junk/tcp": {}, "70000/tcp": {}}
+	if got := tcpPorts(set); !reflect.DeepEqual(got, []int{443, 8080, 9000}) {
+		t.Fatalf("tcpPorts = %v, want [443 8080 9000]", got)
+	}
+	if got := tcpPorts(nil); len(got) != 0 {
+		t.Fatalf("tcpPorts(nil) = %v", got)
+	}
+}

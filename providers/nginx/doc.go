@@ -61,4 +61,14 @@
 // drain. A route whose listen port and server_name another server block
 // already serves is rejected before the reload (nginx would serve only one
 // of them); routes of one host therefore need distinct names or ports.
+//
+// A reload whose new configuration nginx cannot load (a listen port
+// another program holds: "bind() ... Address already in use") leaves the
+// old configuration serving while the reload command succeeds. When a
+// reload fails or does not take effect, the error quotes the newest
+// [emerg] or [alert] line nginx wrote to its error log since (the main
+// configuration's error_log, or the compiled-in default). CheckListen
+// tells beforehand who holds a route's port: nobody, nginx itself (the
+// configured master, found by its pid file, holds the listening socket),
+// or another program, named by pid and command when /proc shows it.
 package nginx

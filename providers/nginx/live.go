@@ -145,7 +145,7 @@ func (n *Nginx) switchLive(ctx context.Context, adm admin, before Table, r rende
 		return fail(err)
 	}
 	// Every request reads the shared table: no settle period is needed.
-	if err := n.confirm(ctx, probe, r.tag, r.table.Release, 0); err != nil {
+	if err := n.confirm(ctx, probe, r.tag, r.table.Release, 0, time.Time{}); err != nil {
 		return fail(err)
 	}
 	return nil

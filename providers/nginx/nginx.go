@@ -74,6 +74,9 @@ type Nginx struct {
 	detect   func(ctx context.Context) (bool, error) // does nginx load the Lua module?
 	modeMu   sync.Mutex
 	resolved string // SwitchAuto's answer, once found
+
+	pidOnce sync.Once
+	pidFile string // the master's pid file, found on first use; "" when unknown
 }
 
 // New returns a router for o, after checking o; it touches nothing.
@@ -267,10 +270,11 @@ func (n *Nginx) Apply(ctx context.Context, spec providers.RouteSpec) (providers.
 func (n *Nginx) applyReload(ctx context.Context, spec providers.RouteSpec, r rendered, path string, prev []byte, mode fs.FileMode, probe probe, verify func(context.Context) error) error {
 	if bytes.Equal(prev, r.content) {
 		// Right file, not live (a crash between write and switch?): switch.
+		reloaded := time.Now()
 		if err := n.switcher.Activate(ctx); err != nil {
-			return fmt.Errorf("activate route %q: %w", path, err)
+			return n.withLogError(ctx, reloaded, fmt.Errorf("activate route %q: %w", path, err))
 		}
-		if err := n.confirm(ctx, probe, r.tag, spec.Release, n.settle); err != nil {
+		if err := n.confirm(ctx, probe, r.tag, spec.Release, n.settle, reloaded); err != nil {
 			return fmt.Errorf("activate route %q: %w", path, err)
 		}
 		if verify != nil {
@@ -290,10 +294,11 @@ func (n *Nginx) applyReload(ctx context.Context, spec providers.RouteSpec, r ren
 	if err := n.checkConflict(ctx, spec); err != nil {
 		return fail(fmt.Errorf("apply route %q: %w", path, err))
 	}
+	reloaded := time.Now()
 	if err := n.switcher.Activate(ctx); err != nil {
-		return fail(fmt.Errorf("apply route %q: %w", path, err))
+		return fail(n.withLogError(ctx, reloaded, fmt.Errorf("apply route %q: %w", path, err)))
 	}
-	if err := n.confirm(ctx, probe, r.tag, spec.Release, n.settle); err != nil {
+	if err := n.confirm(ctx, probe, r.tag, spec.Release, n.settle, reloaded); err != nil {
 		return fail(fmt.Errorf("apply route %q: %w", path, err))
 	}
 	if verify != nil {
@@ -323,13 +328,14 @@ func (n *Nginx) Remove(ctx context.Context, project, env, service string) error 
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		return n.restore(ctx, path, prev, mode, fmt.Errorf("remove route %q: %w", path, err))
 	}
+	reloaded := time.Now()
 	if err := n.switcher.Activate(ctx); err != nil {
-		return n.restore(ctx, path, prev, mode, fmt.Errorf("remove route %q: %w", path, err))
+		return n.restore(ctx, path, prev, mode, n.withLogError(ctx, reloaded, fmt.Errorf("remove route %q: %w", path, err)))
 	}
 	// Confirm the old routing no longer answers: responses stop carrying
 	// its tag (another server, a 404, or a closed port).
 	if spec, tag, ok := liveOf(prev); ok {
-		if err := n.waitGone(ctx, n.probeFor(spec), tag); err != nil {
+		if err := n.waitGone(ctx, n.probeFor(spec), tag, reloaded); err != nil {
 			return n.restore(ctx, path, prev, mode, fmt.Errorf("remove route %q: %w", path, err))
 		}
 	}
@@ -458,8 +464,10 @@ func (p probe) get(ctx context.Context) (string, error) {
 // which every request sees at once): after a reload nginx's master starts the new
 // workers, waits (100ms in nginx's source) and only then tells the old
 // workers to stop accepting connections, so the first new answer does not
-// yet mean that every new connection gets the new routing.
-func (n *Nginx) confirm(ctx context.Context, p probe, tag string, release int, settle time.Duration) error {
+// yet mean that every new connection gets the new routing. reloaded is
+// when the reload began (zero when there was none): a failure then quotes
+// the error nginx logged since, such as a bind() that failed.
+func (n *Nginx) confirm(ctx context.Context, p probe, tag string, release int, settle time.Duration, reloaded time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, n.opts.ConfirmTimeout)
 	defer cancel()
 	last := ""
@@ -489,14 +497,24 @@ func (n *Nginx) confirm(ctx context.Context, p probe, tag string, release int, s
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	logged, _ := n.logError(ctx, reloaded)
 	if everNew {
-		return fmt.Errorf("%w: nginx served release %d (%s) at %s but the old routing still answered within %s (last answer: %s); is another nginx listening on the port?",
-			ErrNotConfirmed, release, tag, p.url, n.opts.ConfirmTimeout, answer(last, lastErr))
+		why := "is another nginx listening on the port?"
+		if logged != "" {
+			why = logged
+		}
+		return fmt.Errorf("%w: nginx served release %d (%s) at %s but the old routing still answered within %s (last answer: %s); %s",
+			ErrNotConfirmed, release, tag, p.url, n.opts.ConfirmTimeout, answer(last, lastErr), why)
 	}
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	seen := answer(last, lastErr)
+	if logged != "" {
+		// nginx said why: its own words, not a guess.
+		return fmt.Errorf("%w: nginx did not start serving release %d (%s) within %s at %s (last answer: %s); %s",
+			ErrNotConfirmed, release, tag, n.opts.ConfirmTimeout, p.url, seen, logged)
+	}
 	hint := ""
 	if w := n.warnings(ctx); w != "" {
 		hint = "\nnginx -t says:\n" + w
@@ -516,8 +534,8 @@ func answer(tag string, err error) string {
 }
 
 // waitGone polls the route until responses stop carrying tag, for
-// n.settle in a row (see confirm).
-func (n *Nginx) waitGone(ctx context.Context, p probe, tag string) error {
+// n.settle in a row (see confirm, also for reloaded).
+func (n *Nginx) waitGone(ctx context.Context, p probe, tag string, reloaded time.Time) error {
 	ctx, cancel := context.WithTimeout(ctx, n.opts.ConfirmTimeout)
 	defer cancel()
 	var since time.Time
@@ -543,7 +561,11 @@ func (n *Nginx) waitGone(ctx context.Context, p probe, tag string) error {
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	return fmt.Errorf("%w: nginx still serves %s at %s after %s; is the reload command doing anything?", ErrNotConfirmed, tag, p.url, n.opts.ConfirmTimeout)
+	why := "is the reload command doing anything?"
+	if logged, _ := n.logError(ctx, reloaded); logged != "" {
+		why = logged
+	}
+	return fmt.Errorf("%w: nginx still serves %s at %s after %s; %s", ErrNotConfirmed, tag, p.url, n.opts.ConfirmTimeout, why)
 }
 
 func (n *Nginx) sleep(ctx context.Context) bool {

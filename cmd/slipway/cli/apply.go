@@ -22,6 +22,7 @@ import (
 	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/notify"
+	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
 	"github.com/slipwayhq/slipway/providers/nginx"
@@ -116,28 +117,44 @@ func (se *session) savedPlan(ctx context.Context, path string) (*plan.Plan, func
 	if err != nil {
 		return nil, nil, err
 	}
-	stale := func(why string) (*plan.Plan, func(), error) {
+	remake := "make a new plan with 'slipway plan -out " + path + "'"
+	stale := func(why, hint string) (*plan.Plan, func(), error) {
 		done()
-		return nil, nil, fail(1, fmt.Errorf("saved plan is stale: %s; nothing was changed", why), "make a new plan with 'slipway plan -out "+path+"'")
+		return nil, nil, fail(1, fmt.Errorf("saved plan is stale: %s; nothing was changed", why), hint)
+	}
+	// A plan file made before plans kept variable HMACs has none: the
+	// checks below still catch what changed, less precisely.
+	changedVars := []string(nil)
+	if saved.Variables != nil {
+		changedVars = planner.ChangedVariables(saved.Variables, fresh.Variables)
 	}
 	switch {
 	case saved.Project != fresh.Project || saved.Env != fresh.Env:
-		return stale(fmt.Sprintf("it was made for %s/%s, not %s/%s", saved.Project, saved.Env, fresh.Project, fresh.Env))
+		return stale(fmt.Sprintf("it was made for %s/%s, not %s/%s", saved.Project, saved.Env, fresh.Project, fresh.Env), remake)
 	case saved.Lineage != fresh.Lineage:
-		return stale(fmt.Sprintf("it was made against state lineage %q, the state now has %q", saved.Lineage, fresh.Lineage))
+		return stale(fmt.Sprintf("it was made against state lineage %q, the state now has %q", saved.Lineage, fresh.Lineage), remake)
 	case saved.Serial != fresh.Serial:
-		return stale(fmt.Sprintf("the state changed since it was made (serial %d, now %d)", saved.Serial, fresh.Serial))
+		return stale(fmt.Sprintf("the state changed since it was made (serial %d, now %d)", saved.Serial, fresh.Serial), remake)
+	case len(changedVars) > 0:
+		// Other values make other images and settings, which would
+		// otherwise show only as a changed live world.
+		what := "the value of variable " + changedVars[0] + " is not the one the plan was made with"
+		if len(changedVars) > 1 {
+			what = "the values of variables " + strings.Join(changedVars, ", ") + " are not the ones the plan was made with"
+		}
+		return stale(what,
+			"apply it with the variable values it was made with (-var, -var-file, SLIPWAY_VAR_*), or "+remake)
 	case saved.Observed != fresh.Observed:
-		return stale("the live world (containers, nginx files or images) changed since it was made")
+		return stale("the live world (containers, nginx files or images) changed since it was made", remake)
 	}
 	for id, h := range saved.Secrets {
 		if fresh.Secrets[id] != h {
-			return stale(fmt.Sprintf("the sensitive value %s is not the one the plan was made with", id))
+			return stale(fmt.Sprintf("the sensitive value %s is not the one the plan was made with", id), remake)
 		}
 	}
 	for id := range fresh.Secrets {
 		if _, ok := saved.Secrets[id]; !ok {
-			return stale(fmt.Sprintf("the sensitive value %s is new since the plan was made", id))
+			return stale(fmt.Sprintf("the sensitive value %s is new since the plan was made", id), remake)
 		}
 	}
 	fillSecrets(se, saved)

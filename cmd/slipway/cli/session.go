@@ -222,6 +222,16 @@ func (se *session) observe(ctx context.Context, set providers.Set) (*providers.O
 				return nil, fail(1, fmt.Errorf("inspect image %q: %w", svc.Image, err), "")
 			}
 			obs.Images[svc.Image] = id
+			if ip, ok := set.Runtime.(providers.ImagePorts); ok && svc.Port > 0 {
+				ports, err := ip.ExposedPorts(ctx, svc.Image)
+				if err != nil {
+					return nil, fail(1, fmt.Errorf("inspect image %q: %w", svc.Image, err), "")
+				}
+				if obs.ExposedPorts == nil {
+					obs.ExposedPorts = map[string][]int{}
+				}
+				obs.ExposedPorts[svc.Image] = ports
+			}
 		}
 	}
 	for _, db := range se.cfg.Postgres {
@@ -240,6 +250,25 @@ func (se *session) observe(ctx context.Context, set providers.Set) (*providers.O
 			return nil, fail(1, fmt.Errorf("observe nginx files: %w", err), "")
 		}
 		obs.Routes = rs
+		if lc, ok := set.Router.(providers.ListenChecker); ok {
+			for _, svc := range se.cfg.Services {
+				if svc.Route == nil {
+					continue
+				}
+				port := svc.Route.Listen
+				if _, done := obs.Listen[port]; done {
+					continue
+				}
+				lp, err := lc.CheckListen(ctx, port)
+				if err != nil {
+					return nil, fail(1, fmt.Errorf("check who listens on port %d: %w", port, err), "")
+				}
+				if obs.Listen == nil {
+					obs.Listen = map[int]providers.ListenPort{}
+				}
+				obs.Listen[port] = lp
+			}
+		}
 	}
 	return obs, nil
 }
