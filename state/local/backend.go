@@ -65,8 +65,9 @@ func (e *SerialMismatchError) Is(target error) bool { return target == ErrSerial
 // from several goroutines, but concurrent writers must be serialised with
 // Lock.
 type Backend struct {
-	dir string // the namespace directory
-	env string
+	root string // the state directory
+	dir  string // the namespace directory: root, or root/env/<env>
+	env  string
 	// now is the clock; tests replace it.
 	now func() time.Time
 }
@@ -78,17 +79,18 @@ func Open(dir, env string) (*Backend, error) {
 	if dir == "" {
 		return nil, errors.New("open state: empty state directory")
 	}
-	abs, err := filepath.Abs(dir)
+	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open state %q: %w", dir, err)
 	}
+	abs := root
 	if env != "" {
 		if !envName.MatchString(env) {
 			return nil, fmt.Errorf("open state: %w %q: use letters, digits, '_', '-' or '.', starting with a letter or digit", ErrInvalidEnv, env)
 		}
-		abs = filepath.Join(abs, "env", env)
+		abs = filepath.Join(root, "env", env)
 	}
-	return &Backend{dir: abs, env: env, now: time.Now}, nil
+	return &Backend{root: root, dir: abs, env: env, now: time.Now}, nil
 }
 
 // Dir returns the absolute namespace directory.
@@ -122,7 +124,7 @@ func (b *Backend) Read() (*state.State, error) {
 // read returns the state on disk and its bytes, or nil, nil, nil if none.
 func (b *Backend) read() (*state.State, []byte, error) {
 	path := b.StatePath()
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "state file")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -195,7 +197,7 @@ func (b *Backend) Write(s *state.State) error {
 // read, compare and rename. It is a separate file from the state lock so
 // that a process holding the state lock can still write.
 func (b *Backend) writeLock() (release func(), err error) {
-	f, err := os.OpenFile(filepath.Join(b.dir, WriteLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openNoFollow(filepath.Join(b.dir, WriteLockFile), os.O_RDWR|os.O_CREATE, "write lock file")
 	if err != nil {
 		return nil, fmt.Errorf("open write lock: %w", err)
 	}
@@ -207,12 +209,4 @@ func (b *Backend) writeLock() (release func(), err error) {
 		flock(f, unix.LOCK_UN)
 		f.Close()
 	}, nil
-}
-
-// ensureDir creates dir and its parents with mode 0700 if missing.
-func (b *Backend) ensureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	return nil
 }
