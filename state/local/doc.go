@@ -31,6 +31,10 @@
 // read with O_NOFOLLOW. A symbolic link at a name that is replaced by
 // rename is replaced, never followed. A refusal says what fixes it.
 //
+// The state file records its project and env; ReadAs refuses one of
+// another project or env (a file copied from another checkout, a state path
+// two projects share) and Write never replaces one.
+//
 // Write is an atomic compare-and-swap on the state serial (serialised by a
 // short flock on .write.lock). It does not take the state lock: callers that
 // change state hold Lock around their whole operation, and the serial check

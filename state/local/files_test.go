@@ -215,3 +215,64 @@ func TestUnsafeStateDirectory(t *testing.T) {
 		}
 	}
 }
+
+func TestReadAs(t *testing.T) {
+	write := func(t *testing.T, b *Backend, s *state.State) {
+		t.Helper()
+		if err := b.Write(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Run("no state", func(t *testing.T) {
+		b := open(t, "prod")
+		s, err := b.ReadAs("shop")
+		if err != nil || s.Project != "shop" || s.Env != "prod" || s.Serial != 0 {
+			t.Fatalf("ReadAs = %+v, %v", s, err)
+		}
+	})
+	t.Run("own state", func(t *testing.T) {
+		b := open(t, "prod")
+		write(t, b, state.New("shop", "prod"))
+		if s, err := b.ReadAs("shop"); err != nil || s.Serial != 1 {
+			t.Fatalf("ReadAs = %+v, %v", s, err)
+		}
+	})
+	t.Run("another project", func(t *testing.T) {
+		b := open(t, "")
+		write(t, b, state.New("a", ""))
+		_, err := b.ReadAs("b")
+		want := `state.json at ` + b.StatePath() + ` belongs to project "a" with no -env; this configuration is project "b" with no -env: point project.state.path elsewhere`
+		if !errors.Is(err, ErrForeignState) || err.Error() != want {
+			t.Fatalf("error =\n  %v\nwant\n  %s", err, want)
+		}
+		// Nor can a write of the other project's state replace it.
+		other := state.New("b", "")
+		other.Serial = 1
+		if err := b.Write(other); !errors.Is(err, ErrForeignState) {
+			t.Fatalf("Write of another project's state: %v", err)
+		}
+	})
+	t.Run("another env", func(t *testing.T) {
+		b := open(t, "")
+		// A file copied from env/prod into the default environment.
+		write(t, b, state.New("shop", "prod"))
+		_, err := b.ReadAs("shop")
+		want := `belongs to project "shop" env "prod"; this configuration is project "shop" with no -env`
+		if !errors.Is(err, ErrForeignState) || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error = %v, want one containing %q", err, want)
+		}
+	})
+	t.Run("older file without a project", func(t *testing.T) {
+		b := open(t, "staging")
+		write(t, b, state.New("", ""))
+		s, err := b.ReadAs("shop")
+		if err != nil || s.Project != "shop" || s.Env != "staging" {
+			t.Fatalf("ReadAs = %+v, %v; want project and env filled in", s, err)
+		}
+		write(t, b, s)
+		again, err := b.Read()
+		if err != nil || again.Project != "shop" || again.Env != "staging" {
+			t.Fatalf("after the first write: %+v, %v; want project and env recorded", again, err)
+		}
+	})
+}
