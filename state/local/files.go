@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,6 +115,22 @@ func openNoFollow(path string, flag int, what string) (*os.File, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// checkExisting refuses, as openNoFollow would for writing, a file at path
+// that is not a regular file of ours with one name; a missing file is
+// fine. Lock uses it to refuse early what a locked operation would only
+// meet when it stores its result.
+func checkExisting(path, what string) error {
+	f, err := openNoFollow(path, os.O_RDONLY, what)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return checkFile(f, what, true)
 }
 
 // readFile returns the content of the regular file at path without

@@ -87,6 +87,13 @@ func TestNoWriteThroughLinks(t *testing.T) {
 		}},
 		{name: "force-unlock", file: LockFile, run: func(b *Backend) error { return b.ForceUnlock("x") }},
 		{name: "write lock", file: WriteLockFile, run: func(b *Backend) error { return b.Write(state.New("shop", "")) }},
+		{name: "write lock, at lock time", file: WriteLockFile, run: func(b *Backend) error {
+			unlock, err := b.Lock(context.Background(), NewLockInfo("apply"), 0)
+			if err == nil {
+				unlock()
+			}
+			return err
+		}},
 		{name: "state read", file: StateFile, run: func(b *Backend) error { _, err := b.Read(); return err }},
 		{name: "state write", file: StateFile, run: func(b *Backend) error { return b.Write(state.New("shop", "")) }},
 		{name: "secret key", file: SecretKeyFile, run: func(b *Backend) error { _, err := b.SecretKey(); return err }},

@@ -39,6 +39,9 @@ func (b *Backend) ReadJournal() (*state.Journal, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
+	if errors.Is(err, ErrUnsafeFile) {
+		return nil, err // it names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)
 	}

@@ -120,6 +120,9 @@ func (b *Backend) Lock(ctx context.Context, info LockInfo, timeout time.Duration
 			return nil, err
 		}
 	}
+	if err := checkExisting(filepath.Join(b.dir, WriteLockFile), "write lock file"); err != nil {
+		return nil, err
+	}
 	var deadline <-chan time.Time
 	if timeout > 0 {
 		t := time.NewTimer(timeout)

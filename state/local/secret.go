@@ -48,6 +48,9 @@ func (b *Backend) SecretKey() ([]byte, error) {
 // readKey reads and checks a key file; a missing file wraps fs.ErrNotExist.
 func readKey(path string) ([]byte, error) {
 	f, err := openNoFollow(path, os.O_RDONLY, "secret key")
+	if errors.Is(err, ErrUnsafeFile) {
+		return nil, err // it names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read secret key: %w", err)
 	}
