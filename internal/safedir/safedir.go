@@ -104,7 +104,7 @@ func CheckShared(dir, what string) error {
 	case !fi.IsDir():
 		return c.unsafe(real, "is not a directory", "name a directory")
 	case uid != me() && uid != 0:
-		return c.unsafe(real, fmt.Sprintf("is owned by %s, neither root nor %s running slipway", userName(uid), userName(me())),
+		return c.unsafe(real, fmt.Sprintf("is owned by %s, %s", userName(uid), notUs()),
 			fmt.Sprintf("run 'chown %s %s'", chownName(me()), real))
 	case mode.Perm()&0o022 != 0:
 		return c.unsafe(real, "is writable by "+writers(mode), fmt.Sprintf("run 'chmod %s %s'", minusWrite(mode), real))
@@ -176,7 +176,7 @@ func (c checker) own(dir string, fi fs.FileInfo) error {
 	case !fi.IsDir():
 		return c.unsafe(dir, "is not a directory", "move it away")
 	case uid != me():
-		return c.unsafe(dir, fmt.Sprintf("is owned by %s, not by %s running slipway", userName(uid), userName(me())),
+		return c.unsafe(dir, fmt.Sprintf("is owned by %s, not by %s, who runs slipway", userName(uid), userName(me())),
 			fmt.Sprintf("run 'chown %s %s'", chownName(me()), dir))
 	case mode.Perm()&0o022 != 0:
 		return c.unsafe(dir, "is writable by "+writers(mode), fmt.Sprintf("run 'chmod 700 %s'", dir))
@@ -200,7 +200,7 @@ func (c checker) parents(dir string) error {
 		sticky := mode&fs.ModeSticky != 0 && uid == 0
 		switch {
 		case uid != me() && uid != 0:
-			return c.unsafe(p, fmt.Sprintf("is owned by %s, neither root nor %s running slipway, who could replace what it holds", userName(uid), userName(me())),
+			return c.unsafe(p, fmt.Sprintf("is owned by %s, %s, and %s could replace what it holds", userName(uid), notUs(), userName(uid)),
 				fmt.Sprintf("run 'chown %s %s', or choose a directory elsewhere", chownName(me()), p))
 		case mode.Perm()&0o022 != 0 && !sticky:
 			return c.unsafe(p, "is writable by "+writers(mode), fmt.Sprintf("run 'chmod %s %s'", minusWrite(mode), p))
@@ -222,6 +222,15 @@ func owner(fi fs.FileInfo) int {
 // me is the user slipway runs as; a variable so that tests can pretend to
 // be someone else.
 var me = os.Geteuid
+
+// notUs says who may own a directory slipway shares or passes through:
+// root, or the user running slipway.
+func notUs() string {
+	if me() == 0 {
+		return "not by root, who runs slipway"
+	}
+	return "not by root or by " + userName(me()) + ", who runs slipway"
+}
 
 // userName names uid in a sentence: its user name, or "uid N" when it has
 // none.

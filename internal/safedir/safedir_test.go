@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -124,7 +125,7 @@ func TestMakeRefusesOtherOwner(t *testing.T) {
 	}
 	err := Make(dir, "backup directory")
 	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "backup directory "+dir+" is owned by ") ||
-		!strings.HasSuffix(err.Error(), "not by root running slipway: run 'chown root "+dir+"'") {
+		!strings.HasSuffix(err.Error(), "not by root, who runs slipway: run 'chown root "+dir+"'") {
 		t.Fatalf("error = %v", err)
 	}
 }
@@ -151,7 +152,7 @@ func TestParents(t *testing.T) {
 		t.Fatalf("the state directory was made in an unsafe parent: %v", err)
 	}
 	err := Make(filepath.Join(theirs, ".slipway"), "state directory")
-	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), "its parent "+theirs+" is owned by ") {
+	if !errors.Is(err, ErrUnsafe) || !regexp.MustCompile(`: its parent `+regexp.QuoteMeta(theirs)+` is owned by (nobody|uid 65534), not by root, who runs slipway, and (nobody|uid 65534) could replace what it holds: run 'chown root `+regexp.QuoteMeta(theirs)+`', or choose a directory elsewhere$`).MatchString(err.Error()) {
 		t.Fatalf("parent of another owner: %v", err)
 	}
 	if err := Make(filepath.Join(theirsSticky, ".slipway"), "state directory"); !errors.Is(err, ErrUnsafe) {
@@ -200,7 +201,7 @@ func TestParentsStopAtOwn(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := Make(filepath.Join(system, "rootmade"), "state directory")
-	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), " is owned by root, not by uid 4242 running slipway: run 'chown 4242 ") {
+	if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), " is owned by root, not by uid 4242, who runs slipway: run 'chown 4242 ") {
 		t.Fatalf("directory made by another user: %v", err)
 	}
 }
