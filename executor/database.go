@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/slipwayhq/slipway/internal/safedir"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/state"
@@ -48,8 +48,8 @@ func (r *run) backup(ctx context.Context, s *plan.Step, label string) (string, e
 	if err != nil {
 		return "", err
 	}
-	if err := os.MkdirAll(s.BackupDir, 0o700); err != nil {
-		return "", fmt.Errorf("create backup directory: %w", err)
+	if err := safedir.Make(s.BackupDir, "backup directory"); err != nil {
+		return "", err
 	}
 	at := r.opts.Now().UTC().Format("20060102T150405Z")
 	name := BackupName(r.p.Project, s.Database, r.p.Release, at+label)

@@ -153,6 +153,9 @@ func TestScript(t *testing.T) {
 				return need("postgres", postgresOK())
 			case "prometheus":
 				return need("prometheus", prometheusOK())
+			case "root":
+				// Scripts that chown to another user, as tests run in CI.
+				return os.Geteuid() == 0, nil
 			case "long":
 				// Scripts that take a minute or more of real traffic run in
 				// make reliability, keeping make test within CI's budget.
@@ -178,6 +181,7 @@ func TestScript(t *testing.T) {
 			"upstreams":  cmdUpstreams,
 			"replicas":   cmdReplicas,
 			"prometheus": cmdPrometheus,
+			"timelinks":  cmdTimeLinks,
 		},
 	})
 }
@@ -437,6 +441,30 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// timelinks SECONDS TARGET PATTERN... plants, for every second from now
+// to SECONDS later, a symbolic link to TARGET at each PATTERN with {now}
+// replaced by that second as slipway stamps record and backup names
+// (20060102T150405Z, UTC): links at names an apply will write, whenever it
+// gets there.
+func cmdTimeLinks(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 3 {
+		ts.Fatalf("usage: timelinks SECONDS TARGET PATTERN...")
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 {
+		ts.Fatalf("timelinks: %q is not a number of seconds", args[0])
+	}
+	target := ts.MkAbs(args[1])
+	start := time.Now().UTC().Truncate(time.Second)
+	for _, pattern := range args[2:] {
+		for i := range n {
+			path := ts.MkAbs(strings.ReplaceAll(pattern, "{now}", start.Add(time.Duration(i)*time.Second).Format("20060102T150405Z")))
+			ts.Check(os.MkdirAll(filepath.Dir(path), 0o700))
+			ts.Check(os.Symlink(target, path))
+		}
 	}
 }
 

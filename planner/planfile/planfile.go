@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/slipwayhq/slipway/planner/plan"
 )
@@ -51,19 +52,45 @@ func Read(r io.Reader) (*plan.Plan, error) {
 	return f.Plan, nil
 }
 
-// Save writes p to path, mode 0600, replacing any file there.
+// Save writes p to path, mode 0600, replacing any file there: a new
+// temporary file beside path (created exclusively, under a random name, so
+// that nothing planted there in advance is written through), fsync, rename
+// (which replaces a symbolic link at path, never its target), fsync of the
+// directory.
 func Save(path string, p *plan.Plan) error {
 	var buf bytes.Buffer
 	if err := Write(&buf, p); err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, buf.Bytes(), 0o600); err != nil {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
 		return fmt.Errorf("write plan %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	fail := func(err error) error {
+		tmp.Close()
+		os.Remove(tmp.Name())
 		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		return fail(err)
+	}
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write plan %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
 	}
 	return nil
 }

@@ -94,3 +94,42 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestSaveNeverWritesThroughLinks plants links at the plan file and at
+// the temporary name older versions used: both victims stay as they were,
+// the plan replaces the link at its own name, and nothing is left beside
+// it.
+func TestSaveNeverWritesThroughLinks(t *testing.T) {
+	dir := t.TempDir()
+	victims := t.TempDir()
+	path := filepath.Join(dir, "release.plan")
+	want := []byte("precious, not slipway's\n")
+	for _, link := range []string{path, path + ".tmp"} {
+		victim := filepath.Join(victims, filepath.Base(link))
+		if err := os.WriteFile(victim, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(victim, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Save(path, testPlan()); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"release.plan", "release.plan.tmp"} {
+		got, err := os.ReadFile(filepath.Join(victims, name))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("victim %s now %q, %v", name, got, err)
+		}
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("plan file: %v, %v; want a regular 0600 file", fi, err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 { // the plan and the old temporary name's link
+		t.Fatalf("directory holds %v", entries)
+	}
+}

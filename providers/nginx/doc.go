@@ -5,7 +5,9 @@
 // "# managed by slipway" header carrying the project, env, service, release
 // and the sha256 checksum of everything after that line. slipway writes and
 // removes only its own files there and refuses to overwrite a file whose
-// header names someone else.
+// header names someone else, or a symbolic link at a route file's name. It
+// refuses a config_dir that is not owned by the running user or root, or
+// that group or others can write (see internal/safedir.CheckShared).
 //
 // A route file holds two upstream groups per service, stable and candidate.
 // split_clients on $request_id (or on a sticky cookie) chooses the group of

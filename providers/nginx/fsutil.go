@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/slipwayhq/slipway/internal/safedir"
 )
 
 // writeAtomic replaces path with content: a temporary file in the same
@@ -41,6 +43,27 @@ func writeAtomic(path string, content []byte, mode fs.FileMode) error {
 	}
 	ok = true
 	return syncDir(dir)
+}
+
+// checkConfigDir refuses a config_dir that others than its owner can
+// write, or whose owner is neither root nor the running user (see
+// safedir.CheckShared): whoever can write there decides what nginx serves,
+// and could replace slipway's files between its writes and nginx's reload.
+// A root-owned /etc/nginx/conf.d, or one of the deploy user's, with mode
+// 0755, is what it expects.
+func checkConfigDir(dir string) error {
+	return safedir.CheckShared(dir, "nginx config_dir")
+}
+
+// notRegular is the ErrNotManaged error of a route file's name that holds
+// something other than a regular file: a symbolic link is neither read nor
+// replaced.
+func notRegular(path string, fi fs.FileInfo) error {
+	what := "is not a regular file"
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		what = "is a symbolic link"
+	}
+	return fmt.Errorf("%w: %q %s, and slipway writes only its own regular files there: remove it", ErrNotManaged, path, what)
 }
 
 // syncDir makes a rename or removal in dir durable.

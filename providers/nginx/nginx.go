@@ -182,7 +182,7 @@ func (n *Nginx) Observe(ctx context.Context, project, env string) ([]providers.R
 	if err != nil {
 		return nil, fmt.Errorf("list route files in %q: %w", n.opts.ConfigDir, err)
 	}
-	if _, err := os.Stat(n.opts.ConfigDir); err != nil {
+	if err := checkConfigDir(n.opts.ConfigDir); err != nil {
 		return nil, fmt.Errorf("list route files in %q: %w", n.opts.ConfigDir, err)
 	}
 	prefix := strings.TrimSuffix(FileName(project, env, ""), ".conf")
@@ -190,6 +190,13 @@ func (n *Nginx) Observe(ctx context.Context, project, env string) ([]providers.R
 	for _, p := range paths {
 		if err := ctx.Err(); err != nil {
 			return nil, err
+		}
+		svc, isProject := strings.CutPrefix(strings.TrimSuffix(filepath.Base(p), ".conf"), prefix)
+		if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+			if isProject && svc != "" {
+				return nil, notRegular(p, fi)
+			}
+			continue // not a file slipway wrote
 		}
 		content, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -201,8 +208,6 @@ func (n *Nginx) Observe(ctx context.Context, project, env string) ([]providers.R
 		f, ok := parseFile(content)
 		f.Path = p
 		if !ok {
-			base := filepath.Base(p)
-			svc, isProject := strings.CutPrefix(strings.TrimSuffix(base, ".conf"), prefix)
 			if !isProject || svc == "" {
 				continue
 			}
@@ -243,6 +248,9 @@ func (n *Nginx) Apply(ctx context.Context, spec providers.RouteSpec) (providers.
 
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if err := checkConfigDir(n.opts.ConfigDir); err != nil {
+		return providers.RouteFile{}, fmt.Errorf("apply route %q: %w", path, err)
+	}
 	prev, mode, err := n.readOwn(path, spec.Project, spec.Env, spec.Service)
 	if err != nil {
 		return providers.RouteFile{}, err
@@ -315,6 +323,9 @@ func (n *Nginx) Remove(ctx context.Context, project, env, service string) error 
 	path := filepath.Join(n.opts.ConfigDir, FileName(project, env, service))
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if err := checkConfigDir(n.opts.ConfigDir); err != nil {
+		return fmt.Errorf("remove route %q: %w", path, err)
+	}
 	prev, mode, err := n.readOwn(path, project, env, service)
 	if err != nil {
 		return err
@@ -343,8 +354,12 @@ func (n *Nginx) Remove(ctx context.Context, project, env, service string) error 
 }
 
 // readOwn returns the current content and mode of path (nil when absent),
-// or ErrNotManaged when it is not this service's slipway file.
+// or ErrNotManaged when it is not this service's slipway file, a symbolic
+// link among them.
 func (n *Nginx) readOwn(path, project, env, service string) ([]byte, fs.FileMode, error) {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, 0, notRegular(path, fi)
+	}
 	content, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, 0o644, nil

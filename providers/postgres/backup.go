@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/safedir"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -114,14 +115,17 @@ func Prune(dir, project, db string, keep int) ([]string, error) {
 
 // Backup dumps the database with pg_dump -Fc to path (mode 0600, its
 // directory made 0700 if missing), checks it with pg_restore --list and
-// returns its sha256 and size. The dump goes to a temporary file beside
-// path first: a failed or empty dump leaves nothing at path.
+// returns its sha256 and size. The dump goes to a new temporary file beside
+// path first and is renamed into place, so a failed or empty dump leaves
+// nothing at path and a symbolic link at path is replaced, never written
+// through. A directory that safedir.Make refuses (a link, one others can
+// write) is refused before anything is written.
 func (p *Postgres) Backup(ctx context.Context, path string) (providers.BackupInfo, error) {
 	if p.closed.Load() {
 		return providers.BackupInfo{}, ErrClosed
 	}
 	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safedir.Make(dir, "backup directory"); err != nil {
 		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
 	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/safedir"
 )
 
 func TestBackupName(t *testing.T) {
@@ -337,4 +340,52 @@ func TestRestoreRefusesBadBackupBeforeTouchingTheDatabase(t *testing.T) {
 	if err := p.Restore(t.Context(), filepath.Join(t.TempDir(), "missing.dump")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("Restore of a missing file = %v, want not exist", err)
 	}
+}
+
+// TestBackupNeverWritesThroughLinks: a link planted at the backup's name is
+// replaced by the backup, and a backup directory that is a link gets
+// nothing; neither victim changes.
+func TestBackupNeverWritesThroughLinks(t *testing.T) {
+	p, _ := newFake(t, fileArg+`printf 'PGDMP-data' > "$f"`, `echo "1; 0 0 ENCODING - ENCODING"`)
+	victims := t.TempDir()
+	victim := filepath.Join(victims, "victim")
+	want := []byte("precious, not slipway's\n")
+	if err := os.WriteFile(victim, want, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	intact := func() {
+		t.Helper()
+		if got, err := os.ReadFile(victim); err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("victim now %q, %v", got, err)
+		}
+		if names := leftovers(t, victims); !reflect.DeepEqual(names, []string{"victim"}) {
+			t.Fatalf("the victims' directory holds %q", names)
+		}
+	}
+
+	dir := filepath.Join(t.TempDir(), "backups")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "b.dump")
+	if err := os.Symlink(victim, path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Backup(t.Context(), path); err != nil {
+		t.Fatal(err)
+	}
+	intact()
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() {
+		t.Fatalf("backup: %v, %v; want a regular file", fi, err)
+	}
+
+	linked := filepath.Join(t.TempDir(), "backups")
+	if err := os.Symlink(victims, linked); err != nil {
+		t.Fatal(err)
+	}
+	_, err := p.Backup(t.Context(), filepath.Join(linked, "b.dump"))
+	if !errors.Is(err, safedir.ErrUnsafe) || !strings.Contains(err.Error(), "backup directory "+linked+" is a symbolic link") {
+		t.Fatalf("backup into a linked directory: %v", err)
+	}
+	intact()
 }

@@ -38,6 +38,9 @@ var (
 	ErrSerialMismatch = errors.New("state serial mismatch")
 	// ErrLineageMismatch reports a write of a state from another lineage.
 	ErrLineageMismatch = errors.New("state lineage mismatch")
+	// ErrForeignState reports a state file of another project or
+	// environment (see *ForeignStateError).
+	ErrForeignState = errors.New("state of another project or environment")
 )
 
 // envName is what an environment name may look like: it names a directory.
@@ -60,13 +63,40 @@ func (e *SerialMismatchError) Error() string {
 // Is matches ErrSerialMismatch.
 func (e *SerialMismatchError) Is(target error) bool { return target == ErrSerialMismatch }
 
+// ForeignStateError reports a state file that records another project or
+// environment than the one reading or writing it: a state.json copied from
+// another checkout, or a state path two projects share.
+type ForeignStateError struct {
+	Path                 string
+	Project, Env         string // what the file records
+	WantProject, WantEnv string // what the configuration is
+}
+
+// Error names both projects and environments and what to do.
+func (e *ForeignStateError) Error() string {
+	return fmt.Sprintf("state.json at %s belongs to project %q %s; this configuration is project %q %s: point project.state.path elsewhere",
+		e.Path, e.Project, envPhrase(e.Env), e.WantProject, envPhrase(e.WantEnv))
+}
+
+// Is matches ErrForeignState.
+func (e *ForeignStateError) Is(target error) bool { return target == ErrForeignState }
+
+// envPhrase names an environment in a sentence.
+func envPhrase(env string) string {
+	if env == "" {
+		return "with no -env"
+	}
+	return fmt.Sprintf("env %q", env)
+}
+
 // Backend stores one namespace of state: <dir>/ for the default
 // environment, <dir>/env/<name>/ for -env NAME. Its methods may be called
 // from several goroutines, but concurrent writers must be serialised with
 // Lock.
 type Backend struct {
-	dir string // the namespace directory
-	env string
+	root string // the state directory
+	dir  string // the namespace directory: root, or root/env/<env>
+	env  string
 	// now is the clock; tests replace it.
 	now func() time.Time
 }
@@ -78,17 +108,18 @@ func Open(dir, env string) (*Backend, error) {
 	if dir == "" {
 		return nil, errors.New("open state: empty state directory")
 	}
-	abs, err := filepath.Abs(dir)
+	root, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open state %q: %w", dir, err)
 	}
+	abs := root
 	if env != "" {
 		if !envName.MatchString(env) {
 			return nil, fmt.Errorf("open state: %w %q: use letters, digits, '_', '-' or '.', starting with a letter or digit", ErrInvalidEnv, env)
 		}
-		abs = filepath.Join(abs, "env", env)
+		abs = filepath.Join(root, "env", env)
 	}
-	return &Backend{dir: abs, env: env, now: time.Now}, nil
+	return &Backend{root: root, dir: abs, env: env, now: time.Now}, nil
 }
 
 // Dir returns the absolute namespace directory.
@@ -119,10 +150,33 @@ func (b *Backend) Read() (*state.State, error) {
 	return s, nil
 }
 
+// ReadAs returns the stored state of project in the backend's
+// environment, as Read does, but refuses with a *ForeignStateError a file
+// that records another project or environment. With no state file it
+// returns state.New(project, env). A file that records no project (written
+// before slipway kept it) is taken as this project's: Project and Env are
+// filled in, and the next Write records them.
+func (b *Backend) ReadAs(project string) (*state.State, error) {
+	s, _, err := b.read()
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		return state.New(project, b.env), nil
+	}
+	if s.Project == "" {
+		s.Project, s.Env = project, b.env
+	}
+	if s.Project != project || s.Env != b.env {
+		return nil, &ForeignStateError{Path: b.StatePath(), Project: s.Project, Env: s.Env, WantProject: project, WantEnv: b.env}
+	}
+	return s, nil
+}
+
 // read returns the state on disk and its bytes, or nil, nil, nil if none.
 func (b *Backend) read() (*state.State, []byte, error) {
 	path := b.StatePath()
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "state file")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -141,7 +195,9 @@ func (b *Backend) read() (*state.State, []byte, error) {
 // s.Serial+1, sets a new UUID lineage if s has none, stamps UpdatedAt, and
 // on success updates s.Serial, s.Lineage and s.UpdatedAt to what it wrote;
 // on failure s is unchanged. A state of another lineage is refused with
-// ErrLineageMismatch, and an unreadable state file is never overwritten.
+// ErrLineageMismatch, one of another project or environment than the file
+// records with a *ForeignStateError, and an unreadable state file is never
+// overwritten.
 func (b *Backend) Write(s *state.State) error {
 	if s == nil {
 		return errors.New("write state: nil state")
@@ -169,6 +225,9 @@ func (b *Backend) Write(s *state.State) error {
 	if s.Lineage != "" && diskLineage != "" && s.Lineage != diskLineage {
 		return fmt.Errorf("write state %q: %w: writing lineage %s over %s", b.StatePath(), ErrLineageMismatch, s.Lineage, diskLineage)
 	}
+	if onDisk != nil && onDisk.Project != "" && (onDisk.Project != s.Project || onDisk.Env != s.Env) {
+		return fmt.Errorf("write state: %w", &ForeignStateError{Path: b.StatePath(), Project: onDisk.Project, Env: onDisk.Env, WantProject: s.Project, WantEnv: s.Env})
+	}
 	next := s.DeepCopy()
 	next.Serial++
 	switch {
@@ -195,7 +254,7 @@ func (b *Backend) Write(s *state.State) error {
 // read, compare and rename. It is a separate file from the state lock so
 // that a process holding the state lock can still write.
 func (b *Backend) writeLock() (release func(), err error) {
-	f, err := os.OpenFile(filepath.Join(b.dir, WriteLockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openNoFollow(filepath.Join(b.dir, WriteLockFile), os.O_RDWR|os.O_CREATE, "write lock file")
 	if err != nil {
 		return nil, fmt.Errorf("open write lock: %w", err)
 	}
@@ -207,12 +266,4 @@ func (b *Backend) writeLock() (release func(), err error) {
 		flock(f, unix.LOCK_UN)
 		f.Close()
 	}, nil
-}
-
-// ensureDir creates dir and its parents with mode 0700 if missing.
-func (b *Backend) ensureDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create state directory: %w", err)
-	}
-	return nil
 }

@@ -22,6 +22,19 @@
 // by an fsync of the directory, so a crash leaves either the old or the new
 // file, never a torn one.
 //
+// Nothing is read or written through a symbolic link. The state directory
+// and every directory in it must be a real directory of the running user's
+// that neither group nor others can write, below parents others cannot
+// replace (internal/safedir); the lock files, which are rewritten in place,
+// are opened with O_NOFOLLOW and must be regular files of the running
+// user's with a single name; the state, journal, snapshot and key files are
+// read with O_NOFOLLOW. A symbolic link at a name that is replaced by
+// rename is replaced, never followed. A refusal says what fixes it.
+//
+// The state file records its project and env; ReadAs refuses one of
+// another project or env (a file copied from another checkout, a state path
+// two projects share) and Write never replaces one.
+//
 // Write is an atomic compare-and-swap on the state serial (serialised by a
 // short flock on .write.lock). It does not take the state lock: callers that
 // change state hold Lock around their whole operation, and the serial check

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/slipwayhq/slipway/state"
@@ -36,9 +35,12 @@ func (b *Backend) WriteJournal(j *state.Journal) error {
 // ReadJournal returns the journal of an operation that has not finished,
 // or nil, nil if there is none. A corrupt journal is an error naming it.
 func (b *Backend) ReadJournal() (*state.Journal, error) {
-	data, err := os.ReadFile(b.JournalPath())
+	data, err := readFile(b.JournalPath(), "journal")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
+	}
+	if errors.Is(err, ErrUnsafeFile) {
+		return nil, err // it names the file
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read journal: %w", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/slipwayhq/slipway/internal/safedir"
 	"golang.org/x/sys/unix"
 )
 
@@ -103,15 +104,28 @@ func (e *LockedError) Is(target error) bool { return target == ErrLocked }
 func (b *Backend) LockPath() string { return filepath.Join(b.dir, LockFile) }
 
 // Lock takes the exclusive state lock: flock(2) on <dir>/.lock, which then
-// holds info as JSON. If another process (or another open of the file in
+// holds info as JSON. The state directories are checked first (see
+// ensureDir), and the lock file is opened without following a symbolic
+// link and refused unless it is a regular file of the running user's with
+// one name, since it is rewritten in place. If another process (or another open of the file in
 // this process) holds it, Lock returns a *LockedError with the holder's
 // info at once when timeout <= 0, or retries every 100ms until timeout
 // passes or ctx is done. The kernel releases the lock when its holder dies,
 // so a killed apply never leaves it behind. The returned unlock clears the
 // info and releases the lock; calling it again does nothing.
 func (b *Backend) Lock(ctx context.Context, info LockInfo, timeout time.Duration) (unlock func() error, err error) {
+	// The directories, and those a locked operation writes into later,
+	// are checked now, before anything changes; their errors name them.
 	if err := b.ensureDir(b.dir); err != nil {
-		return nil, fmt.Errorf("lock state: %w", err)
+		return nil, err
+	}
+	for _, sub := range []string{SnapshotsDir, RecordsDirName} {
+		if err := safedir.Check(filepath.Join(b.dir, sub), "state directory"); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkExisting(filepath.Join(b.dir, WriteLockFile), "write lock file"); err != nil {
+		return nil, err
 	}
 	var deadline <-chan time.Time
 	if timeout > 0 {
@@ -146,7 +160,10 @@ func (b *Backend) Lock(ctx context.Context, info LockInfo, timeout time.Duration
 
 // tryLock makes one attempt at the lock.
 func (b *Backend) tryLock(info LockInfo) (func() error, error) {
-	f, err := os.OpenFile(b.LockPath(), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openNoFollow(b.LockPath(), os.O_RDWR|os.O_CREATE, "lock file")
+	if errors.Is(err, ErrUnsafeFile) {
+		return nil, err // it names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
@@ -237,7 +254,10 @@ func (b *Backend) ForceUnlockUnreadable() error { return b.forceUnlock("", true)
 // forceUnlock clears the lock info when it records id, or when unreadable
 // and it records none.
 func (b *Backend) forceUnlock(id string, unreadable bool) error {
-	f, err := os.OpenFile(b.LockPath(), os.O_RDWR, 0)
+	if err := b.checkDir(b.dir); err != nil {
+		return fmt.Errorf("force-unlock: %w", err)
+	}
+	f, err := openNoFollow(b.LockPath(), os.O_RDWR, "lock file")
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("force-unlock: %w", ErrNotLocked)
 	}

@@ -21,7 +21,7 @@ const secretKeySize = 32
 // SecretKey returns the key that HMACs of sensitive values are made with:
 // 32 random bytes in <dir>/secret.key (mode 0600), created on first use. The
 // key never enters state, snapshots or records. A key file that others can
-// read, or of the wrong size, is an error.
+// read, of the wrong size, or that is a symbolic link, is an error.
 func (b *Backend) SecretKey() ([]byte, error) {
 	path := filepath.Join(b.dir, SecretKeyFile)
 	key, err := readKey(path)
@@ -47,7 +47,10 @@ func (b *Backend) SecretKey() ([]byte, error) {
 
 // readKey reads and checks a key file; a missing file wraps fs.ErrNotExist.
 func readKey(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openNoFollow(path, os.O_RDONLY, "secret key")
+	if errors.Is(err, ErrUnsafeFile) {
+		return nil, err // it names the file
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read secret key: %w", err)
 	}

@@ -54,7 +54,7 @@ func (b *Backend) WriteSnapshot(s *state.State) (path string, err error) {
 	if !errors.Is(err, atomicfile.ErrExists) {
 		return "", fmt.Errorf("write snapshot %q: %w", path, err)
 	}
-	old, err := os.ReadFile(path)
+	old, err := readFile(path, "snapshot")
 	if err != nil {
 		return "", fmt.Errorf("write snapshot: %w", err)
 	}
@@ -68,7 +68,7 @@ func (b *Backend) WriteSnapshot(s *state.State) (path string, err error) {
 // wrapping ErrNoSnapshot.
 func (b *Backend) Snapshot(release int) (*state.State, error) {
 	path := b.SnapshotPath(release)
-	data, err := os.ReadFile(path)
+	data, err := readFile(path, "snapshot")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read snapshot: %w %d", ErrNoSnapshot, release)
 	}

@@ -2,10 +2,10 @@ package records
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 
+	"github.com/slipwayhq/slipway/internal/safedir"
 	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 )
 
@@ -17,7 +17,8 @@ func ArchiveDir(recordsDir, id string) string {
 }
 
 // WriteArchive stores data as the file name in dir (created 0700 if
-// missing), 0600 and atomically, replacing a file of that name, and
+// missing; refused, as safedir.Make refuses, when it is a symbolic link or
+// others could write it), 0600 and atomically, replacing a file of that name, and
 // returns its path. Characters that may not appear in a file name (a path
 // separator among them) are replaced in name, so it cannot leave dir.
 func WriteArchive(dir, name string, data []byte) (string, error) {
@@ -25,7 +26,7 @@ func WriteArchive(dir, name string, data []byte) (string, error) {
 	if base == "" || base == "." || base == ".." {
 		return "", fmt.Errorf("archive %q: not a file name", name)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safedir.Make(dir, "archive directory"); err != nil {
 		return "", fmt.Errorf("archive %q: %w", name, err)
 	}
 	if err := atomicfile.Replace(dir, base, data); err != nil {

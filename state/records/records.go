@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/slipwayhq/slipway/internal/safedir"
 	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 )
 
@@ -220,7 +221,8 @@ type file struct {
 // unsafeName matches what may not appear in a file name.
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
-// Write stores r in dir (created 0700 if missing) as
+// Write stores r in dir (created 0700 if missing; refused, as safedir.Make
+// refuses, when it is a symbolic link or others could write it) as
 // <started:20060102T150405Z>-r<release>-<operation>.json and .md, both 0600
 // and written atomically, and returns their paths. It sets r.ID if empty.
 // Writing a record again (same ID) replaces its files, so the executor can
@@ -247,7 +249,7 @@ func Write(dir string, r *Record) (jsonPath, mdPath string, err error) {
 		return "", "", fmt.Errorf("write record: %w", err)
 	}
 	md := Markdown(r)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := safedir.Make(dir, "records directory"); err != nil {
 		return "", "", fmt.Errorf("write record: %w", err)
 	}
 	op := unsafeName.ReplaceAllString(r.Operation, "_")

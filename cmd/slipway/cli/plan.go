@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/slipwayhq/slipway/planner/planfile"
 	"github.com/slipwayhq/slipway/providers/nginx"
 	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/state/local"
 	"github.com/urfave/cli/v2"
 )
 
@@ -169,15 +171,19 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 	return p, done, nil
 }
 
-// readState reads the state, explaining a corrupt or newer file.
+// readState reads the state of the configuration's project, explaining a
+// corrupt or newer file and refusing one of another project or env.
 func (se *session) readState() (*state.State, error) {
-	st, err := se.backend.Read()
+	read := se.backend.Read
+	if se.cfg != nil && se.cfg.Project != nil {
+		read = func() (*state.State, error) { return se.backend.ReadAs(se.cfg.Project.Name) }
+	}
+	st, err := read()
+	if errors.Is(err, local.ErrForeignState) || errors.Is(err, local.ErrUnsafeFile) {
+		return nil, fail(1, err, "")
+	}
 	if err != nil {
 		return nil, fail(1, fmt.Errorf("read state: %w", err), "the file was left as it is; restore it from a snapshot in "+se.backend.Dir()+"/snapshots or a backup")
-	}
-	if st.Project == "" && se.cfg != nil && se.cfg.Project != nil {
-		st.Project = se.cfg.Project.Name
-		st.Env = se.env
 	}
 	return st, nil
 }

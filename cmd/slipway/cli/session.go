@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/slipwayhq/slipway/checks"
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/internal/safedir"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/providers/nginx"
@@ -202,6 +203,15 @@ func (se *session) rel(p string) string {
 // observe reads the live world for the planner.
 func (se *session) observe(ctx context.Context, set providers.Set) (*providers.Observations, error) {
 	obs := &providers.Observations{Images: map[string]string{}, ImageIDs: map[string]bool{}}
+	// A backup directory an apply would refuse is refused now, before
+	// anything changes.
+	for _, db := range se.cfg.Postgres {
+		if db.Backup != nil {
+			if err := safedir.Check(db.Backup.Dir, "backup directory"); err != nil {
+				return nil, fail(1, fmt.Errorf("postgres.%s: %w", db.Name, err), "")
+			}
+		}
+	}
 	if set.Runtime != nil {
 		if p, ok := set.Runtime.(interface{ Ping(context.Context) error }); ok {
 			if err := p.Ping(ctx); err != nil {
