@@ -254,7 +254,7 @@ func Reference() []*BlockSchema {
 					Type: "route", Doc: "The nginx server and location that serve this service.",
 					Attrs: []*AttrSchema{
 						{Name: "listen", Type: "number", Default: "80", Whole: true, Min: 1, Max: 65535, Doc: "Port nginx listens on; routes sharing a port all serve TLS or none."},
-						{Name: "server_name", Type: "string", Default: `"_"`, Doc: `nginx server_name: one name of letters, digits, '_' and '-' in dot-separated labels, with at most one wildcard (a leading "*." or "." or a trailing ".*"); no regular expression. Two routes on a port with one name shadow each other.`},
+						{Name: "server_name", Type: "string", Default: `"_"`, Doc: `nginx server_name: one name of letters, digits, '_' and '-' in dot-separated labels, with at most one wildcard (a leading "*." or "." or a trailing ".*") and at most 46 characters besides it (what nginx's default server_names_hash_bucket_size holds); no regular expression. Two routes on a port with one name shadow each other.`},
 						{Name: "location", Type: "string", Default: `"/"`, Doc: `nginx prefix location starting with "/", or "= /path" for an exact match; no regular expression, whitespace, quotes, backslashes, ';', '{', '}', '$' or '#'.`},
 						{Name: "tls_cert", Type: "string", Default: `""`, Doc: "Certificate file; set with tls_key to serve TLS. No quotes, backslashes, '$' or control characters."},
 						{Name: "tls_key", Type: "string", Default: `""`, Doc: "Private key file; set with tls_cert. No quotes, backslashes, '$' or control characters."},

@@ -36,14 +36,25 @@ func Name(s string) error {
 	return nil
 }
 
+// MaxServerName is the longest server name, without its wildcard, that
+// nginx's default server_names_hash_bucket_size (64 bytes, a cache line)
+// holds once a port has more than one name: past it nginx -t fails with
+// "could not build server_names_hash".
+const MaxServerName = 46
+
 // ServerName checks an nginx server_name: one name of letters, digits,
 // '_' and '-' in dot-separated labels, with at most one wildcard, either a
-// leading "*." or "." or a trailing ".*", and at most 253 characters.
-// Regular expressions (~...) and several names are refused.
+// leading "*." or "." or a trailing ".*", and at most MaxServerName
+// characters besides the wildcard. Regular expressions (~...) and several
+// names are refused.
 func ServerName(s string) error {
+	bare := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(s, "*"), "."), ".*")
 	leading := strings.HasPrefix(s, "*.") || strings.HasPrefix(s, ".")
-	if !serverNameRe.MatchString(s) || leading && strings.HasSuffix(s, ".*") || len(s) > 253 {
-		return errors.New(`use one name of letters, digits, '_' and '-' in labels separated by single dots, at most 253 characters, with at most one wildcard: a leading "*." or "." or a trailing ".*" (no regular expression, no space)`)
+	if !serverNameRe.MatchString(s) || leading && strings.HasSuffix(s, ".*") {
+		return errors.New(`use one name of letters, digits, '_' and '-' in labels separated by single dots, with at most one wildcard: a leading "*." or "." or a trailing ".*" (no regular expression, no space)`)
+	}
+	if len(bare) > MaxServerName {
+		return fmt.Errorf("use a name of at most %d characters besides its wildcard: nginx's default server_names_hash_bucket_size holds no longer one", MaxServerName)
 	}
 	return nil
 }

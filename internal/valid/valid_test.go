@@ -35,9 +35,10 @@ func TestName(t *testing.T) {
 
 func TestServerName(t *testing.T) {
 	check(t, "ServerName", ServerName,
-		[]string{"_", "example.com", "a-b.example.com", "*.example.com", ".example.org", "www.example.*", "localhost", "UPPER.com", "x_y"},
+		[]string{"_", "example.com", "a-b.example.com", "*.example.com", ".example.org", "www.example.*", "localhost", "UPPER.com", "x_y",
+			strings.Repeat("a", 46), "*." + strings.Repeat("a", 46), "." + strings.Repeat("a", 46), strings.Repeat("a", 46) + ".*"},
 		[]string{"", "*", "*.", ".", "..", "a..b", "a*b", "*a.com", "**.a", "a.**", "*.a.*", ".a.*", "~^www\\.", "a b", "a;b", "a.com.", "exa$mple.com",
-			"例え.jp", strings.Repeat("a", 254)})
+			"例え.jp", strings.Repeat("a", 47), "*." + strings.Repeat("a", 47), strings.Repeat("a", 47) + ".*"})
 }
 
 func TestLocation(t *testing.T) {
