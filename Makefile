@@ -3,6 +3,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/slipwayhq/slipway/cmd/slipway/cli.Version=$(VERSION)
 GO ?= go
 FUZZTIME ?= 2m
+AGREE_N ?= 5000
 STATICCHECK := $(shell $(GO) env GOPATH)/bin/staticcheck
 
 .DEFAULT_GOAL := help
@@ -33,8 +34,10 @@ docs: ## regenerate docs/configuration.md and docs/cli.md from the schema and th
 fmt: ## format the Go sources
 	gofmt -w $$(git ls-files '*.go')
 
-fuzz: ## run each fuzz target for FUZZTIME (default 2m); findings land in testdata/fuzz as seeds
+fuzz: ## run each fuzz target for FUZZTIME (default 2m), and the validate/nginx agreement over AGREE_N configurations; findings land in testdata/fuzz as seeds
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzWholeConfig$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./planner
+	SLIPWAY_AGREE_N=$(AGREE_N) $(GO) test -count=1 -timeout 30m -run '^TestValidateAgreesWithNginx$$' ./providers/nginx
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./state/statefile
 	$(GO) test -run '^$$' -fuzz '^FuzzReadJournal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./state/statefile
 	$(GO) test -run '^$$' -fuzz '^FuzzRead$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s ./planner/planfile

@@ -3,24 +3,24 @@ package config
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 	"github.com/zclconf/go-cty/cty/gocty"
+
+	"github.com/slipwayhq/slipway/internal/valid"
 )
 
 // decodeProject decodes the project block.
 func (d *decoder) decodeProject(blk *hcl.Block, s *BlockSchema) *Project {
 	b := d.decodeBody(blk.Body, s, blk.DefRange)
 	p := &Project{Name: blk.Labels[0], Keep: d.int(b, "keep"), DeclRange: blk.DefRange}
-	if b.get("keep").ok && p.Keep < 0 {
-		d.errorf(b.subject("keep"), "Invalid Snapshot Count", "The argument \"keep\" must be 0 (keep all snapshots) or more; %d is not.", p.Keep)
-	}
 	if st := b.first("state"); st != nil {
 		p.StatePath = d.str(st.body, "path")
 		if p.StatePath == "" {
@@ -55,6 +55,15 @@ func (d *decoder) decodeNginx(blk *hcl.Block, s *BlockSchema) *Nginx {
 			d.errorf(b.subject(name), "Empty Value", "The argument %q must not be empty; remove it to use the default.", name)
 		}
 	}
+	if err := valid.Quotable(n.AccessLog); err != nil {
+		d.invalid(b, "access_log", "Invalid Access Log", "The access log path", n.AccessLog, err)
+	}
+	if err := valid.ListenHost(n.ListenHost); n.ListenHost != "" && err != nil {
+		d.invalid(b, "listen_host", "Invalid Listen Host", "The listen host", n.ListenHost, err)
+	}
+	if err := valid.AdminDir(n.AdminDir); b.get("admin_dir").ok && err != nil {
+		d.invalid(b, "admin_dir", "Invalid Admin Directory", "The admin directory", n.AdminDir, err)
+	}
 	return n
 }
 
@@ -78,22 +87,12 @@ func (d *decoder) decodePostgres(blk *hcl.Block, s *BlockSchema) *Postgres {
 			Keep: d.int(bk.body, "keep"),
 			When: d.enum(bk.body, "when", "migrations", "always", "never"),
 		}
-		if bk.body.get("keep").ok && p.Backup.Keep < 0 {
-			d.errorf(bk.body.subject("keep"), "Invalid Backup Count", "The argument \"keep\" must be 0 (keep all dumps) or more; %d is not.", p.Backup.Keep)
-		}
 		if b := bk.body; b.set("dir") && p.Backup.Dir == "" {
 			d.errorf(b.subject("dir"), "Empty Value", "The backup directory must not be empty.")
 		}
 	}
 	return p
 }
-
-var (
-	// memoryPattern is a docker memory size.
-	memoryPattern = regexp.MustCompile(`^[0-9]+[bkmgBKMG]?$`)
-	// tokenPattern is an HTTP header or cookie name safe to write into nginx.
-	tokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-)
 
 // decodeService decodes a service block.
 func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
@@ -118,22 +117,26 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 	}
 	if b.get("image").ok && strings.TrimSpace(svc.Image) == "" {
 		d.errorf(b.subject("image"), "Empty Image", "The service %q needs an image reference such as \"myapp/backend:1.2.3\".", svc.Name)
+	} else if err := valid.Image(svc.Image); b.get("image").ok && err != nil {
+		d.invalid(b, "image", "Invalid Image Reference", "The image", svc.Image, err)
 	}
-	if b.get("replicas").ok && svc.Replicas < 1 {
-		d.errorf(b.subject("replicas"), "Invalid Replica Count", "A service runs at least 1 replica; %d is too few.", svc.Replicas)
+	if _, err := valid.Memory(svc.Memory); svc.Memory != "" && err != nil {
+		d.invalid(b, "memory", "Invalid Memory Limit", "The memory limit", svc.Memory, err)
 	}
-	if b.get("port").ok && (svc.Port < 1 || svc.Port > 65535) {
-		d.errorf(b.subject("port"), "Invalid Port", "The port must be between 1 and 65535; %d is not.", svc.Port)
+	if err := valid.CPUs(svc.CPUs); err != nil {
+		d.invalid(b, "cpus", "Invalid CPU Limit", "The CPU limit", strconv.FormatFloat(svc.CPUs, 'g', -1, 64), err)
 	}
-	if svc.Memory != "" && !memoryPattern.MatchString(svc.Memory) {
-		d.errorf(b.subject("memory"), "Invalid Memory Limit", "The memory limit must be a number with an optional unit b, k, m or g, such as \"256m\"; %q is not.", svc.Memory)
-	}
-	if b.get("cpus").ok && svc.CPUs < 0 {
-		d.errorf(b.subject("cpus"), "Invalid CPU Limit", "The CPU limit must be 0 (none) or more.")
+	if err := valid.HostIP(svc.HostIP); b.get("host_ip").ok && err != nil {
+		d.invalid(b, "host_ip", "Invalid Host IP", "The host_ip", svc.HostIP, err)
 	}
 	for _, h := range svc.ExtraHosts {
-		if !strings.Contains(h, ":") {
-			d.errorf(b.subject("extra_hosts"), "Invalid Extra Host", "Each extra host must be of the form host:ip (or host:host-gateway); %q is not.", h)
+		if err := valid.ExtraHost(h); err != nil {
+			d.invalid(b, "extra_hosts", "Invalid Extra Host", "The extra host", h, err)
+		}
+	}
+	for _, v := range svc.Volumes {
+		if err := valid.Volume(v); err != nil {
+			d.invalid(b, "volumes", "Invalid Volume", "The volume", v, err)
 		}
 	}
 
@@ -159,6 +162,9 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 			svc.Canary = d.decodeCanary(nb)
 		case "rolling":
 			svc.Rolling = d.decodeRolling(nb)
+			if svc.Replicas > 0 && svc.Rolling.BatchSize > svc.Replicas {
+				d.errorf(nb.body.subject("batch_size"), "Batch Larger Than Replicas", "The rolling batch of service %q replaces %d replicas at once, but the service runs %d; make batch_size at most replicas.", svc.Name, svc.Rolling.BatchSize, svc.Replicas)
+			}
 		case "hotfix":
 			svc.Hotfix = &Hotfix{Reason: d.str(nb.body, "reason"), DeclRange: nb.hcl.DefRange}
 			if nb.body.get("reason").ok && strings.TrimSpace(svc.Hotfix.Reason) == "" {
@@ -236,8 +242,12 @@ func (d *decoder) env(b *body) []EnvVar {
 			}
 			sensitive = sensitive || orig.ContainsMarked()
 		}
-		if name == "" || strings.ContainsAny(name, "=\x00") {
-			d.errorf(a.subject(b.rng), "Invalid Environment Name", "The environment variable name %q must not be empty or contain \"=\".", name)
+		if err := valid.EnvName(name); err != nil {
+			shown := fmt.Sprintf(" %q", name)
+			if len(topMarks) > 0 {
+				shown = "" // the map itself is sensitive, names included
+			}
+			d.errorf(a.subject(b.rng), "Invalid Environment Name", "The environment variable name%s is not valid: %s.%s", shown, err, a.origin())
 			continue
 		}
 		out = append(out, EnvVar{Name: name, Value: v.AsString(), Sensitive: sensitive})
@@ -257,16 +267,21 @@ func (d *decoder) decodeHealth(blk *block) *Health {
 		HealthyThreshold: d.int(b, "healthy_threshold"),
 		DeclRange:        blk.hcl.DefRange,
 	}
-	if !strings.HasPrefix(h.Path, "/") || strings.ContainsAny(h.Path, " \t\r\n") {
-		d.errorf(b.subject("path"), "Invalid Health Path", "The health path must start with \"/\" and hold no whitespace; %q does not.", h.Path)
-	}
-	if b.get("healthy_threshold").ok && h.HealthyThreshold < 1 {
-		d.errorf(b.subject("healthy_threshold"), "Invalid Healthy Threshold", "The healthy threshold must be at least 1; %d is not.", h.HealthyThreshold)
+	if !strings.HasPrefix(h.Path, "/") || strings.IndexFunc(h.Path, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		d.errorf(b.subject("path"), "Invalid Health Path", "The health path must start with \"/\" and hold no whitespace or control characters; %q does not.", h.Path)
 	}
 	for _, name := range []string{"interval", "timeout", "deadline"} {
 		if a := b.get(name); a.ok && a.dur == 0 {
 			d.errorf(b.subject(name), "Invalid Duration", "The argument %q must be longer than zero.", name)
 		}
+	}
+	if h.Timeout > h.Interval && h.Interval > 0 {
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Health Timeout Longer Than Interval",
+			Detail:   fmt.Sprintf("A probe may take %s but probes start every %s, so a slow container is probed again before the last probe gave up; make timeout at most interval.", h.Timeout, h.Interval),
+			Subject:  b.subject("timeout"),
+		})
 	}
 	return h
 }
@@ -284,19 +299,16 @@ func (d *decoder) decodeRoute(blk *block) *Route {
 		ProxyTimeout: d.dur(b, "proxy_timeout"),
 		DeclRange:    blk.hcl.DefRange,
 	}
-	if b.get("listen").ok && (r.Listen < 1 || r.Listen > 65535) {
-		d.errorf(b.subject("listen"), "Invalid Port", "The listen port must be between 1 and 65535; %d is not.", r.Listen)
+	if err := valid.ServerName(r.ServerName); b.get("server_name").ok && err != nil {
+		d.invalid(b, "server_name", "Invalid Server Name", "The server_name", r.ServerName, err)
 	}
-	const nginxSyntax = ";{}\"'\n\r\\"
-	if b.get("server_name").ok && r.ServerName == "" || strings.ContainsAny(r.ServerName, nginxSyntax+" \t\v\f") {
-		d.errorf(b.subject("server_name"), "Invalid Server Name", "The server_name must be one non-empty name without whitespace, quotes, backslashes, \";\", \"{\" or \"}\"; %q would change the nginx configuration.", r.ServerName)
-	}
-	if b.get("location").ok && r.Location == "" || strings.ContainsAny(r.Location, nginxSyntax) {
-		d.errorf(b.subject("location"), "Invalid Location", "The location must be non-empty and hold no newline, quotes, backslashes, \";\", \"{\" or \"}\"; %q would change the nginx configuration.", r.Location)
+	if err := valid.Location(r.Location); b.get("location").ok && err != nil {
+		d.invalid(b, "location", "Invalid Location", "The location", r.Location, err)
 	}
 	for _, name := range []string{"tls_cert", "tls_key"} {
-		if v := d.str(b, name); strings.ContainsAny(v, nginxSyntax+" \t") {
-			d.errorf(b.subject(name), "Invalid TLS File", "The %s path must hold no whitespace, quotes, backslashes, \";\", \"{\" or \"}\"; %q does not.", name, v)
+		v := d.str(b, name)
+		if err := valid.Quotable(v); err != nil {
+			d.invalid(b, name, "Invalid TLS File", "The "+name+" path", v, err)
 		}
 	}
 	if (r.TLSCert == "") != (r.TLSKey == "") {
@@ -315,11 +327,11 @@ func (d *decoder) decodeCanary(blk *block) *Canary {
 		Header:       d.str(b, "header"),
 		DeclRange:    blk.hcl.DefRange,
 	}
-	if c.StickyCookie != "" && !tokenPattern.MatchString(c.StickyCookie) {
-		d.errorf(b.subject("sticky_cookie"), "Invalid Cookie Name", "The cookie name may hold only letters, digits, \"_\" and \"-\"; %q does not.", c.StickyCookie)
+	if err := valid.CookieName(c.StickyCookie); c.StickyCookie != "" && err != nil {
+		d.invalid(b, "sticky_cookie", "Invalid Cookie Name", "The cookie name", c.StickyCookie, err)
 	}
-	if !tokenPattern.MatchString(c.Header) {
-		d.errorf(b.subject("header"), "Invalid Header Name", "The header name may hold only letters, digits, \"_\" and \"-\"; %q does not.", c.Header)
+	if err := valid.HeaderName(c.Header); b.get("header").ok && err != nil {
+		d.invalid(b, "header", "Invalid Header Name", "The header name", c.Header, err)
 	}
 	if c.Analysis != "" {
 		d.refs = append(d.refs, analysisRef{name: c.Analysis, subject: b.subject("analysis")})
@@ -397,6 +409,9 @@ func (d *decoder) canaryStep(v cty.Value, rng *hcl.Range) (CanaryStep, bool) {
 				if err == nil && step.Pause < 0 {
 					err = fmt.Errorf("a negative duration")
 				}
+				if err == nil && step.Pause > maxPause {
+					err = fmt.Errorf("longer than %s", formatDuration(maxPause))
+				}
 			}
 		default:
 			d.errorf(rng, "Unsupported Canary Step Attribute", "A canary step object takes percent, pause and approve; %q is not one of them.", key)
@@ -440,12 +455,6 @@ func (d *decoder) decodeRolling(blk *block) *Rolling {
 		Pause:          d.dur(b, "pause"),
 		DeclRange:      blk.hcl.DefRange,
 	}
-	if b.get("batch_size").ok && r.BatchSize < 1 {
-		d.errorf(b.subject("batch_size"), "Invalid Batch Size", "A rolling batch replaces at least 1 replica; %d is too few.", r.BatchSize)
-	}
-	if b.get("max_unavailable").ok && r.MaxUnavailable < 0 {
-		d.errorf(b.subject("max_unavailable"), "Invalid Max Unavailable", "The argument \"max_unavailable\" must be 0 or more; %d is not.", r.MaxUnavailable)
-	}
 	return r
 }
 
@@ -462,13 +471,7 @@ func (d *decoder) decodeAnalysis(blk *hcl.Block, s *BlockSchema) *Analysis {
 	if a := b.get("interval"); a.ok && a.dur == 0 {
 		d.errorf(b.subject("interval"), "Invalid Duration", "The analysis interval must be longer than zero.")
 	}
-	if b.get("min_requests").ok && an.MinRequests < 0 {
-		d.errorf(b.subject("min_requests"), "Invalid Request Count", "The argument \"min_requests\" must be 0 or more; %d is not.", an.MinRequests)
-	}
 	an.QueryErrorLimit = d.int(b, "query_error_limit")
-	if b.set("query_error_limit") && an.QueryErrorLimit < 1 {
-		d.errorf(b.subject("query_error_limit"), "Invalid Query Error Limit", "The argument \"query_error_limit\" must be 1 or more readings; %d is not.", an.QueryErrorLimit)
-	}
 	if t := b.first("error_rate"); t != nil {
 		an.ErrorRate = d.threshold(t, func(a *attr) float64 { return a.num / 100 })
 	}
@@ -616,6 +619,9 @@ func (d *decoder) decodeNotify(blk *hcl.Block, s *BlockSchema) *Notify {
 		if !found {
 			d.errorf(b.subject("on"), "Unknown Event", "The event %q is not one of %s.", ev, quoteList(known))
 		}
+	}
+	if err := valid.WebhookURL(n.Webhook.Value); n.Webhook.Value != "" && err != nil {
+		d.errorf(b.subject("webhook"), "Invalid Webhook URL", "The webhook of notify %q is not valid: %s; it is not shown, as a webhook is treated as a secret.%s", n.Name, err, b.get("webhook").origin())
 	}
 	if b.get("webhook").ok && n.Webhook.Value == "" {
 		d.diags = append(d.diags, &hcl.Diagnostic{

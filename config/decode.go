@@ -3,6 +3,9 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -68,6 +71,43 @@ type attr struct {
 	dur time.Duration
 	// num is the parsed value of a percent attribute, in percent.
 	num float64
+}
+
+// origin names, as a sentence for a diagnostic's detail, the variables
+// and locals the attribute's expression reads (" Its value comes from
+// var.version."), since a -var may be what to fix; "" when it reads none.
+func (a *attr) origin() string {
+	if a == nil || a.hcl == nil {
+		return ""
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, t := range a.hcl.Expr.Variables() {
+		root := t.RootName()
+		if root != "var" && root != "local" || len(t) < 2 {
+			continue
+		}
+		if step, ok := t[1].(hcl.TraverseAttr); ok && !seen[root+"."+step.Name] {
+			seen[root+"."+step.Name] = true
+			names = append(names, root+"."+step.Name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " Its value comes from " + strings.Join(names, ", ") + "."
+}
+
+// invalid reports that the attribute name of b holds a value that breaks a
+// rule of package valid: what names the value ("The image"), err says what
+// a good one looks like. The value is quoted unless it is sensitive.
+func (d *decoder) invalid(b *body, name, summary, what, value string, err error) {
+	a := b.get(name)
+	detail := what
+	if !a.sensitive {
+		detail += fmt.Sprintf(" %q", value)
+	}
+	d.errorf(b.subject(name), summary, "%s is not valid: %s.%s", detail, err, a.origin())
 }
 
 // subject returns the range diagnostics about the attribute point at.
@@ -226,10 +266,23 @@ func (d *decoder) convertAttr(a *attr, v cty.Value, rng hcl.Range) {
 			})
 			return
 		}
+		if max := a.schema.MaxDuration; max > 0 && dur > max {
+			d.diags = append(d.diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid Duration",
+				Detail:   fmt.Sprintf("The argument %q must be at most %s; %q is longer.", a.schema.Name, formatDuration(max), cv.AsString()),
+				Subject:  rng.Ptr(),
+			})
+			return
+		}
 		a.dur = dur
+	case "number":
+		if !a.sensitive && !d.inBounds(a.schema, cv.AsBigFloat(), rng) {
+			return
+		}
 	case "percent":
 		n, ok := percent(cv)
-		if !ok || n < 0 || n > 100 {
+		if !ok || math.IsNaN(n) || n < 0 || n > 100 {
 			d.diags = append(d.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError,
 				Summary:  "Invalid Percentage",
@@ -243,18 +296,49 @@ func (d *decoder) convertAttr(a *attr, v cty.Value, rng hcl.Range) {
 	a.val, a.ok = cv, true
 }
 
-// percent reads "1.5%" or a number as a number of percent.
+// inBounds reports whether the number f is within the schema's bounds,
+// reporting it when not.
+func (d *decoder) inBounds(s *AttrSchema, f *big.Float, rng hcl.Range) bool {
+	bounds := s.Bounds()
+	if bounds == "" {
+		return true
+	}
+	summary := "Number Out Of Range"
+	ok := f.Cmp(big.NewFloat(s.Min)) >= 0 && f.Cmp(big.NewFloat(s.Max)) <= 0
+	if ok && s.Whole && !f.IsInt() {
+		ok, summary = false, "Invalid Whole Number"
+	}
+	if !ok {
+		d.diags = append(d.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  summary,
+			Detail:   fmt.Sprintf("The argument %q must be %s; %s is not.", s.Name, strings.ToLower(bounds[:1])+strings.TrimSuffix(bounds[1:], "."), f.Text('g', 10)),
+			Subject:  rng.Ptr(),
+		})
+	}
+	return ok
+}
+
+// percentPattern is a percentage written as a string, before its "%".
+var percentPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?$|^\.[0-9]+$`)
+
+// percent reads "1.5%" or a number as a number of percent; a string must
+// be a plain decimal ("NaN%", "1e2%" and "0x10%" are not).
 func percent(v cty.Value) (float64, bool) {
 	switch v.Type() {
 	case cty.Number:
 		f, _ := v.AsBigFloat().Float64()
-		return f, true
+		return f, !math.IsInf(f, 0)
 	case cty.String:
 		s := strings.TrimSpace(v.AsString())
 		if !strings.HasSuffix(s, "%") {
 			return 0, false
 		}
-		f, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(s, "%")), 64)
+		s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
+		if !percentPattern.MatchString(s) {
+			return 0, false
+		}
+		f, err := strconv.ParseFloat(s, 64)
 		return f, err == nil
 	}
 	return 0, false

@@ -221,7 +221,9 @@ func writeConfig(t *testing.T, files map[string]string) string {
 
 // TestLoadBad loads every testdata/bad/*.txtar. Each archive's comment lists
 // "want: Summary @ file:line" (or "@ -" for no subject); the error
-// diagnostics must be exactly those.
+// diagnostics must be exactly those. An archive that lists any
+// "warning: Summary @ file:line" must have exactly those warnings too, and
+// "detail: text" lines must each appear in some diagnostic's detail.
 func TestLoadBad(t *testing.T) {
 	archives, _ := filepath.Glob("testdata/bad/*.txtar")
 	if len(archives) == 0 {
@@ -238,24 +240,31 @@ func TestLoadBad(t *testing.T) {
 				files[f.Name] = string(f.Data)
 			}
 			dir := writeConfig(t, files)
-			var want []string
+			var want, wantWarn, details []string
 			for _, line := range strings.Split(string(ar.Comment), "\n") {
 				if w, ok := strings.CutPrefix(line, "want: "); ok {
 					want = append(want, w)
+				}
+				if w, ok := strings.CutPrefix(line, "warning: "); ok {
+					wantWarn = append(wantWarn, w)
+				}
+				if w, ok := strings.CutPrefix(line, "detail: "); ok {
+					details = append(details, w)
 				}
 			}
 			cfg, diags := Load(dir, LoadOptions{Environ: []string{}})
 			if cfg == nil || len(cfg.Files) == 0 && len(ar.Files) > 0 {
 				t.Fatalf("Load returned no Files with its diagnostics")
 			}
-			var got []string
+			var got, gotWarn []string
 			for _, d := range diags {
-				if d.Severity != hcl.DiagError {
-					continue
-				}
 				where := "-"
 				if d.Subject != nil {
 					where = fmt.Sprintf("%s:%d", filepath.Base(d.Subject.Filename), d.Subject.Start.Line)
+				}
+				if d.Severity != hcl.DiagError {
+					gotWarn = append(gotWarn, d.Summary+" @ "+where)
+					continue
 				}
 				got = append(got, d.Summary+" @ "+where)
 				if d.Detail == "" {
@@ -266,6 +275,20 @@ func TestLoadBad(t *testing.T) {
 			sort.Strings(want)
 			if strings.Join(got, "\n") != strings.Join(want, "\n") {
 				t.Errorf("errors:\n  %s\nwant:\n  %s\n\n%s", strings.Join(got, "\n  "), strings.Join(want, "\n  "), render(cfg, diags))
+			}
+			sort.Strings(gotWarn)
+			sort.Strings(wantWarn)
+			if len(wantWarn) > 0 && strings.Join(gotWarn, "\n") != strings.Join(wantWarn, "\n") {
+				t.Errorf("warnings:\n  %s\nwant:\n  %s\n\n%s", strings.Join(gotWarn, "\n  "), strings.Join(wantWarn, "\n  "), render(cfg, diags))
+			}
+			for _, w := range details {
+				found := false
+				for _, d := range diags {
+					found = found || strings.Contains(d.Detail, w)
+				}
+				if !found {
+					t.Errorf("no diagnostic's detail holds %q:\n%s", w, render(cfg, diags))
+				}
 			}
 		})
 	}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"testing"
+	"time"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -14,8 +15,9 @@ var knownTypes = map[string]bool{
 	"duration": true, "percent": true, "list(step)": true, "any": true, "type": true, "expression": true,
 }
 
-// TestReference checks the schema table: documented, known types, defaults
-// that decode, unique names.
+// TestReference checks the schema table: documented, known types, bounded
+// numbers and durations, defaults that decode (within their bounds), unique
+// names.
 func TestReference(t *testing.T) {
 	var walk func(path string, bs []*BlockSchema)
 	walk = func(path string, bs []*BlockSchema) {
@@ -43,6 +45,9 @@ func TestReference(t *testing.T) {
 				}
 				if a.Required && a.Default != "" {
 					t.Errorf("%s.%s: required with a default", p, a.Name)
+				}
+				if (a.Type == "number" || a.Type == "duration" || a.Type == "percent") && a.Bounds() == "" {
+					t.Errorf("%s.%s: a %s without bounds (set Min and Max, or MaxDuration)", p, a.Name, a.Type)
 				}
 				if a.Default == "" || a.Type == "type" {
 					continue
@@ -96,5 +101,25 @@ func TestDecodeBodyDefaults(t *testing.T) {
 	}
 	if !b.get("c").val.RawEquals(cty.StringVal("set")) {
 		t.Errorf("c val = %#v", b.get("c").val)
+	}
+}
+
+func TestBounds(t *testing.T) {
+	for _, tt := range []struct {
+		a    AttrSchema
+		want string
+	}{
+		{AttrSchema{Type: "number", Whole: true, Min: 1, Max: 100}, "A whole number from 1 to 100."},
+		{AttrSchema{Type: "number", Max: 1024}, "A number from 0 to 1024."},
+		{AttrSchema{Type: "number"}, ""},
+		{AttrSchema{Type: "percent"}, "From 0 to 100 percent."},
+		{AttrSchema{Type: "duration", MaxDuration: 7 * 24 * time.Hour}, "At most 168h."},
+		{AttrSchema{Type: "duration", MaxDuration: 90 * time.Second}, "At most 90s."},
+		{AttrSchema{Type: "duration"}, ""},
+		{AttrSchema{Type: "string", Max: 3}, ""},
+	} {
+		if got := tt.a.Bounds(); got != tt.want {
+			t.Errorf("Bounds(%+v) = %q, want %q", tt.a, got, tt.want)
+		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
+
+	"github.com/slipwayhq/slipway/internal/valid"
 )
 
 // envVarPrefix prefixes environment variables that set variables.
@@ -105,8 +107,8 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 		files = append(files, auto...)
 	}
 	if l.opts.Env != "" {
-		if strings.ContainsAny(l.opts.Env, `/\`) || strings.HasPrefix(l.opts.Env, ".") {
-			l.errorf(nil, "Invalid Environment Name", "The environment name %q must not contain a path separator or start with a dot.", l.opts.Env)
+		if err := valid.Name(l.opts.Env); err != nil {
+			l.errorf(nil, "Invalid Environment Name", "The environment name %q is not valid: %s.", l.opts.Env, err)
 		} else {
 			p := filepath.Join(l.dir, l.opts.Env+".vars.hcl")
 			if _, err := os.Stat(p); err == nil {

@@ -84,7 +84,7 @@ func writeBlock(b *bytes.Buffer, table []*config.BlockSchema, path []string, s *
 			if a.Default != "" {
 				def = "`" + a.Default + "`"
 			}
-			fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", a.Name, cell(a.Type), req, cell(def), cell(prose(a.Doc)))
+			fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s |\n", a.Name, cell(a.Type), req, cell(def), cell(prose(description(a))))
 		}
 	}
 	var kinds []*config.BlockSchema
@@ -110,6 +110,14 @@ func writeBlock(b *bytes.Buffer, table []*config.BlockSchema, path []string, s *
 			fmt.Fprintf(b, "| `%s` | %s |\n", k.Type, attrs)
 		}
 	}
+}
+
+// description is an attribute's doc followed by its bounds, if any.
+func description(a *config.AttrSchema) string {
+	if bounds := a.Bounds(); bounds != "" {
+		return a.Doc + " " + bounds
+	}
+	return a.Doc
 }
 
 // syntax returns the block's header nested in its parents' headers, as

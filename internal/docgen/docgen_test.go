@@ -31,8 +31,8 @@ func TestDocsUpToDate(t *testing.T) {
 }
 
 // TestConfigReferenceCoversSchema proves every block, attribute (with its
-// type, required flag and default) and check kind of config.Reference()
-// is in the reference.
+// type, required flag, default and bounds) and check kind of
+// config.Reference() is in the reference.
 func TestConfigReferenceCoversSchema(t *testing.T) {
 	doc := string(configReference(config.Reference(), checks.Attributes))
 	walkBlocks(config.Reference(), nil, func(path []string, s *config.BlockSchema) {
@@ -55,6 +55,9 @@ func TestConfigReferenceCoversSchema(t *testing.T) {
 			row := "| `" + a.Name + "` | " + cell(a.Type) + " | " + req + " | " + cell(def) + " | "
 			if !strings.Contains(doc, row) {
 				t.Errorf("%s: no row starting %q", name, row)
+			}
+			if bounds := a.Bounds(); bounds != "" && !strings.Contains(doc, row+cell(prose(a.Doc))+" "+bounds+" |\n") {
+				t.Errorf("%s.%s: the row does not end with its bounds %q", name, a.Name, bounds)
 			}
 		}
 	})

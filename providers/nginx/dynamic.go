@@ -28,10 +28,6 @@ const (
 // Options.AdminDir says otherwise.
 const DefaultAdminDir = "/run/slipway/nginx"
 
-// maxSocketPath is the longest unix socket path Linux accepts (sun_path
-// holds 108 bytes with the terminating NUL).
-const maxSocketPath = 107
-
 // Markers filled in after the shape of a dynamic file is hashed.
 const (
 	shapeMarker = "@@SLIPWAY_SHAPE@@"
@@ -41,7 +37,8 @@ const (
 // shapePrefix starts the line of a dynamic file that names its shape.
 const shapePrefix = "# slipway-shape: "
 
-// AdminSocket returns the path of a dynamic route's admin socket in dir.
+// AdminSocket returns the path of a dynamic route's admin socket in dir;
+// valid.AdminDir keeps it within valid.MaxSocketPath bytes.
 func AdminSocket(dir, project, env, service string) string {
 	return filepath.Join(dir, varID(project, env, service)+".sock")
 }

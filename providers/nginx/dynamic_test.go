@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/valid"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -277,6 +278,7 @@ func TestNewSwitchOptions(t *testing.T) {
 		{"admin dir with a space", Options{ConfigDir: "/x", AdminDir: "/run/a b"}, false},
 		{"admin dir with a semicolon", Options{ConfigDir: "/x", AdminDir: "/run/a;b"}, false},
 		{"admin dir too long for a socket", Options{ConfigDir: "/x", AdminDir: "/" + strings.Repeat("a", 100)}, false},
+		{"longest admin dir", Options{ConfigDir: "/x", AdminDir: "/" + strings.Repeat("a", valid.MaxSocketPath-len("/0123456789.sock")-1)}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n, err := New(tc.o)
@@ -287,6 +289,13 @@ func TestNewSwitchOptions(t *testing.T) {
 				t.Fatalf("admin dir %q, want %q", n.opts.AdminDir, DefaultAdminDir)
 			}
 		})
+	}
+	longest := "/" + strings.Repeat("a", valid.MaxSocketPath-len("/0123456789.sock")-1)
+	if err := valid.AdminDir(longest); err != nil {
+		t.Fatal(err)
+	}
+	if sock := AdminSocket(longest, "a-long-project", "production", "a-long-service"); len(sock) > valid.MaxSocketPath {
+		t.Fatalf("admin socket %q is %d bytes, over %d", sock, len(sock), valid.MaxSocketPath)
 	}
 	n, _ := New(Options{ConfigDir: "/x", Switch: "dynamic"})
 	if n.Mode() != SwitchDynamic {

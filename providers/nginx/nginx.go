@@ -12,12 +12,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/valid"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -84,11 +84,11 @@ func New(o Options) (*Nginx, error) {
 	if o.ConfigDir == "" {
 		return nil, errors.New("new nginx router: config_dir is required")
 	}
-	if o.AccessLog != "" && !quotable(o.AccessLog) {
-		return nil, fmt.Errorf("new nginx router: access log %q contains a quote, backslash, '$' or control character", o.AccessLog)
+	if err := valid.Quotable(o.AccessLog); err != nil {
+		return nil, fmt.Errorf("new nginx router: access log %q: %w", o.AccessLog, err)
 	}
-	if o.ListenHost != "" && !hostRe.MatchString(strings.ReplaceAll(o.ListenHost, ":", "")) {
-		return nil, fmt.Errorf("new nginx router: listen host %q is not an address", o.ListenHost)
+	if err := valid.ListenHost(o.ListenHost); o.ListenHost != "" && err != nil {
+		return nil, fmt.Errorf("new nginx router: listen host %q: %w", o.ListenHost, err)
 	}
 	if o.Binary == "" {
 		o.Binary = "nginx"
@@ -107,13 +107,8 @@ func New(o Options) (*Nginx, error) {
 		o.AdminDir = DefaultAdminDir
 	}
 	o.AdminDir = filepath.Clean(o.AdminDir)
-	switch {
-	case !filepath.IsAbs(o.AdminDir):
-		return nil, fmt.Errorf("new nginx router: admin directory %q is not an absolute path", o.AdminDir)
-	case !adminDirRe.MatchString(o.AdminDir):
-		return nil, fmt.Errorf("new nginx router: admin directory %q: use letters, digits and '/._-' only", o.AdminDir)
-	case len(AdminSocket(o.AdminDir, "p", "", "s")) > maxSocketPath:
-		return nil, fmt.Errorf("new nginx router: admin directory %q is too long for a unix socket path (at most %d bytes)", o.AdminDir, maxSocketPath-len("/0123456789.sock"))
+	if err := valid.AdminDir(o.AdminDir); err != nil {
+		return nil, fmt.Errorf("new nginx router: admin directory %q: %w", o.AdminDir, err)
 	}
 	sw := o.Switcher
 	if sw == nil {
@@ -125,8 +120,6 @@ func New(o Options) (*Nginx, error) {
 	}
 	return n, nil
 }
-
-var adminDirRe = regexp.MustCompile(`^[A-Za-z0-9/._-]+$`)
 
 // Mode names how changes go live: "dynamic", or the reload switcher's name
 // ("reload"). With SwitchAuto the first call (of Mode, Render, PlanSwitch

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/valid"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -133,38 +134,24 @@ func varID(project, env, service string) string {
 	return hex.EncodeToString(sum[:5])
 }
 
-var (
-	nameRe   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
-	headerRe = regexp.MustCompile(`^[A-Za-z0-9-]+$`)
-	cookieRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
-	hostRe   = regexp.MustCompile(`^[A-Za-z0-9.*_-]+$`)
-	pathRe   = regexp.MustCompile(`^(= )?/[^\s;{}"'\\$#]*$`)
-)
+// hostRe is what an upstream address's host may hold.
+var hostRe = regexp.MustCompile(`^[A-Za-z0-9.*_-]+$`)
 
-// quotable reports whether s can go inside a double-quoted nginx string
-// without escapes or variable interpolation.
-func quotable(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' || r == '$' || r == '\'' {
-			return false
-		}
-	}
-	return true
-}
-
+// validate checks spec with the rules config's validation uses too
+// (internal/valid), so a configuration slipway validate accepts renders.
 func validate(spec providers.RouteSpec) error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf(format, args...))
 	}
-	if !nameRe.MatchString(spec.Project) {
-		bad("project %q: use letters, digits, '.', '_' and '-'", spec.Project)
+	if err := valid.Name(spec.Project); err != nil {
+		bad("project %q: %v", spec.Project, err)
 	}
-	if spec.Env != "" && !nameRe.MatchString(spec.Env) {
-		bad("env %q: use letters, digits, '.', '_' and '-'", spec.Env)
+	if err := valid.Name(spec.Env); spec.Env != "" && err != nil {
+		bad("env %q: %v", spec.Env, err)
 	}
-	if !nameRe.MatchString(spec.Service) {
-		bad("service %q: use letters, digits, '.', '_' and '-'", spec.Service)
+	if err := valid.Name(spec.Service); err != nil {
+		bad("service %q: %v", spec.Service, err)
 	}
 	if spec.Release < 0 {
 		bad("release %d is negative", spec.Release)
@@ -172,18 +159,18 @@ func validate(spec providers.RouteSpec) error {
 	if spec.Listen < 1 || spec.Listen > 65535 {
 		bad("listen port %d is not in 1-65535", spec.Listen)
 	}
-	if spec.ServerName != "" && !hostRe.MatchString(spec.ServerName) {
-		bad("server_name %q: one name, without spaces, quotes, ';', '{', '}' or regular expressions", spec.ServerName)
+	if err := valid.ServerName(spec.ServerName); spec.ServerName != "" && err != nil {
+		bad("server_name %q: %v", spec.ServerName, err)
 	}
-	if !pathRe.MatchString(spec.Location) {
-		bad("location %q: a path starting with '/' (or \"= /path\") without spaces, quotes, ';', '{', '}', '$' or '#'", spec.Location)
+	if err := valid.Location(spec.Location); err != nil {
+		bad("location %q: %v", spec.Location, err)
 	}
 	if (spec.TLSCert == "") != (spec.TLSKey == "") {
 		bad("tls needs both a certificate and a key")
 	}
 	for _, p := range []string{spec.TLSCert, spec.TLSKey} {
-		if !quotable(p) {
-			bad("tls path %q contains a quote, backslash, '$' or control character", p)
+		if err := valid.Quotable(p); err != nil {
+			bad("tls path %q: %v", p, err)
 		}
 	}
 	if spec.ProxyTimeout < 0 {
@@ -203,15 +190,15 @@ func validate(spec providers.RouteSpec) error {
 		bad("candidate weight %d is not in 0-100", spec.CandidateWeight)
 	}
 	for _, v := range []string{spec.StableVersion, spec.CandidateVersion} {
-		if !quotable(v) {
-			bad("version %q contains a quote, backslash, '$' or control character", v)
+		if err := valid.Quotable(v); err != nil {
+			bad("version %q: %v", v, err)
 		}
 	}
-	if spec.StickyCookie != "" && !cookieRe.MatchString(spec.StickyCookie) {
-		bad("sticky cookie %q: use letters, digits and '_' (nginx reads it as $cookie_NAME)", spec.StickyCookie)
+	if err := valid.CookieName(spec.StickyCookie); spec.StickyCookie != "" && err != nil {
+		bad("sticky cookie %q: %v", spec.StickyCookie, err)
 	}
-	if spec.CanaryHeader != "" && !headerRe.MatchString(spec.CanaryHeader) {
-		bad("canary header %q: use letters, digits and '-'", spec.CanaryHeader)
+	if err := valid.HeaderName(spec.CanaryHeader); spec.CanaryHeader != "" && err != nil {
+		bad("canary header %q: %v", spec.CanaryHeader, err)
 	}
 	if len(errs) == 0 {
 		return nil

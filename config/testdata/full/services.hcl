@@ -35,15 +35,16 @@ service "frontend" {
   port  = 3000
 
   route {
-    server_name = "thebot.example.com"
+    server_name = "www.thebot.example.com"
     location    = "/app/"
   }
 }
 
 service "worker" {
-  image   = "thebot/backend:${var.version}"
-  port    = 8001
-  command = ["celery", "worker"]
+  image    = "thebot/backend:${var.version}"
+  port     = 8001
+  replicas = 2
+  command  = ["celery", "worker"]
   rolling {
     batch_size = 2
   }
