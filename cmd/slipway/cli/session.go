@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/slipwayhq/slipway/checks"
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/providers/nginx"
@@ -170,17 +171,14 @@ func (se *session) providers() (providers.Set, func(), error) {
 	}, nil
 }
 
-// mask hides every sensitive value of the configuration in s.
+// mask hides every sensitive value of the configuration in free text s,
+// by the rule of internal/redact (values shorter than redact.MinLen are
+// left alone).
 func (se *session) mask(s string) string {
 	if se.cfg == nil {
 		return s
 	}
-	for _, v := range se.cfg.SensitiveValues() {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "(sensitive)")
-		}
-	}
-	return s
+	return redact.New(se.cfg.SensitiveValues()...).Mask(s)
 }
 
 // rel resolves a path of the configuration against its directory.
