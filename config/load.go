@@ -76,6 +76,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	l.load(cfg)
 	cfg.Files = l.parser.Files()
+	redactDiags(l.diags)
 	return cfg, l.diags
 }
 
