@@ -81,3 +81,74 @@ service "web" {
 		t.Errorf("%d errors, want at least 12:\n%s", n, out)
 	}
 }
+
+// TestSensitiveEnvNameRefused: an env name derived from a sensitive value
+// would be shown in plan -json and kept in the plan file; validate refuses
+// it, and a whole sensitive map, while sensitive values stay allowed.
+func TestSensitiveEnvNameRefused(t *testing.T) {
+	for name, env := range map[string]string{
+		"key is the secret":     `{ (var.s) = "x" }`,
+		"key holds the secret":  `{ "${var.s}_NAME" = "x", PLAIN = "y" }`,
+		"whole map is a secret": `var.m`,
+		"sensitive() map":       `sensitive({ A = "x" })`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "s" {
+  sensitive = true
+}
+variable "m" {
+  type      = map(string)
+  default   = { A = "x" }
+  sensitive = true
+}
+service "web" {
+  image = "web:1"
+  port  = 8000
+  env   = ` + env + `
+}
+`})
+			cfg, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_s=" + secretText}})
+			if len(diags) != 1 || diags[0].Summary != "Sensitive Environment Name" || diags[0].Subject == nil || diags[0].Subject.Start.Line != 14 {
+				t.Fatalf("diags = %s", render(cfg, diags))
+			}
+			if strings.Contains(render(cfg, diags), secretText) {
+				t.Errorf("the diagnostic shows the secret: %s", render(cfg, diags))
+			}
+		})
+	}
+	for name, env := range map[string]string{
+		"sensitive value":     `{ TOKEN = var.s, PLAIN = "x" }`,
+		"merge keeps per key": `merge({ TOKEN = var.s }, { PLAIN = "x" })`,
+		"element of the map":  `{ A = var.m["A"] }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "s" {
+  sensitive = true
+}
+variable "m" {
+  type      = map(string)
+  default   = { A = "x" }
+  sensitive = true
+}
+service "web" {
+  image = "web:1"
+  port  = 8000
+  env   = ` + env + `
+}
+`})
+			cfg, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_s=" + secretText}})
+			if len(diags) > 0 {
+				t.Fatal(render(cfg, diags))
+			}
+			for _, e := range cfg.Service("web").Env {
+				if e.Sensitive != (e.Name != "PLAIN") {
+					t.Errorf("%s sensitive = %v", e.Name, e.Sensitive)
+				}
+			}
+		})
+	}
+}
