@@ -76,6 +76,7 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	l.load(cfg)
 	cfg.Files = l.parser.Files()
+	suggestRefs(l.diags, cfg)
 	redactDiags(l.diags)
 	return cfg, l.diags
 }

@@ -91,7 +91,7 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			})
 			continue
 		}
-		if val, ok := l.parseRaw(v, raw, "environment variable "+k); ok {
+		if val, ok := l.parseRaw(v, raw, "environment variable "+k); ok && l.notEmpty(v, val, "environment variable "+k, nil) {
 			values[name] = val
 		} else {
 			failed[name] = true
@@ -132,7 +132,7 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			l.errorf(nil, "Undeclared Variable", "The option -var sets %q, but no variable block declares a variable of that name.", name)
 			continue
 		}
-		if val, ok := l.parseRaw(v, raw, "-var "+name); ok {
+		if val, ok := l.parseRaw(v, raw, "-var "+name); ok && l.notEmpty(v, val, "-var "+name, nil) {
 			values[name] = val
 		} else {
 			failed[name] = true
@@ -159,29 +159,61 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 	return values
 }
 
-// parseRaw reads a value given as text (-var, environment) for v: a string
-// variable (or one of type any) takes it as is; any other type parses it as
-// an HCL expression.
+// parseRaw reads a value given as text (-var, environment) for v. As in
+// Terraform, a variable of a primitive type (string, number, bool) or of
+// no type takes the text literally and converts it ("3" is a number,
+// "true" a bool); a collection or structure is written as an HCL value
+// (["a", "b"], { a = 1 }). An error says what type was expected, and
+// quotes the text unless v is sensitive.
 func (l *loader) parseRaw(v *Variable, raw, where string) (cty.Value, bool) {
-	var val cty.Value
-	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
-		val = cty.StringVal(raw)
-	} else {
+	got := fmt.Sprintf(", got %q", raw)
+	if v.Sensitive {
+		got = ""
+	}
+	val := cty.StringVal(raw)
+	if !v.Type.IsPrimitiveType() && v.Type != cty.DynamicPseudoType {
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), where, hcl.InitialPos)
 		if !diags.HasErrors() {
 			val, diags = expr.Value(nil)
 		}
 		if diags.HasErrors() {
-			l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, diags[0].Summary)
+			l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid value for variable %q: a %s value is required, written in HCL syntax such as %s%s.",
+				where, v.Name, typeexpr.TypeString(v.Type), hclExample(v.Type), got)
 			return cty.NilVal, false
 		}
 	}
 	cv, err := convert.Convert(val, v.Type)
 	if err != nil {
-		l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, convErr(err))
+		l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid value for variable %q: %s%s.", where, v.Name, convErr(err), got)
 		return cty.NilVal, false
 	}
 	return cv, true
+}
+
+// hclExample is an example of a value of a collection or structure type,
+// as written in HCL.
+func hclExample(ty cty.Type) string {
+	if ty.IsMapType() || ty.IsObjectType() {
+		return `{ a = "x" }`
+	}
+	return `["a", "b"]`
+}
+
+// notEmpty reports whether val may be v's value, and reports an error when
+// it may not. An empty string is a value only for a variable that allows
+// it by declaring default = "" (or default = null); for any other it nearly
+// always comes from an unset shell variable (-var version=$VERSION), and
+// would reach Docker as a raw "invalid reference format".
+func (l *loader) notEmpty(v *Variable, val cty.Value, where string, subject *hcl.Range) bool {
+	if val.Type() != cty.String || val.IsNull() || val.AsString() != "" {
+		return true
+	}
+	if d := v.Default; d != cty.NilVal && (d.IsNull() || d.Type() == cty.String && d.AsString() == "") {
+		return true
+	}
+	l.errorf(subject, "Empty Value For Variable",
+		"The %s gives variable %q an empty value. An empty string is a value only for a variable whose default is \"\" or null; here it usually means an unset shell variable (-var %s=$VERSION). Give it a value, or declare default = \"\" if empty is meant.", where, v.Name, v.Name)
+	return false
 }
 
 // loadValueFile applies the name = value attributes of a variable-value file.
@@ -221,6 +253,10 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 		if err != nil {
 			failed[name] = true
 			l.errorf(a.Expr.Range().Ptr(), "Invalid Value For Variable", "The value for variable %q is not a valid %s: %s.", name, typeexpr.TypeString(v.Type), convErr(err))
+			continue
+		}
+		if !l.notEmpty(v, cv, "file "+path, a.Expr.Range().Ptr()) {
+			failed[name] = true
 			continue
 		}
 		values[name] = cv
@@ -284,4 +320,86 @@ func isAttr(step hcl.Traverser, name string) bool {
 		return s.Key.Type() == cty.String && s.Key.AsString() == name
 	}
 	return false
+}
+
+// suggestRefs rewrites, in place, HCL's "Unsupported attribute" errors
+// about var.<name> and local.<name> references to names nothing declares
+// ("This object does not have an attribute named ...") to say what was
+// not declared and, for a near miss, which declared name was meant, as
+// HCL does for misspelt arguments.
+func suggestRefs(diags hcl.Diagnostics, cfg *Config) {
+	var vars, locals []string
+	for _, v := range cfg.Variables {
+		vars = append(vars, v.Name)
+	}
+	for name := range cfg.Locals {
+		locals = append(locals, name)
+	}
+	sort.Strings(locals)
+	for _, d := range diags {
+		if d.Summary != "Unsupported attribute" || d.Expression == nil || d.Subject == nil {
+			continue
+		}
+		for _, t := range d.Expression.Variables() {
+			if len(t) < 2 {
+				continue
+			}
+			attr, ok := t[1].(hcl.TraverseAttr)
+			if !ok || attr.SrcRange != *d.Subject {
+				continue
+			}
+			var kind, block string
+			var names []string
+			switch t.RootName() {
+			case "var":
+				kind, block, names = "Variable", fmt.Sprintf("a variable %q {} block", attr.Name), vars
+			case "local":
+				kind, block, names = "Local", "a locals block", locals
+			default:
+				continue
+			}
+			d.Summary = "Reference To Undeclared " + kind
+			d.Detail = fmt.Sprintf("No %s named %q is declared.", strings.ToLower(kind), attr.Name)
+			if s := closestName(attr.Name, names); s != "" {
+				d.Detail += fmt.Sprintf(" Did you mean %q?", s)
+			} else {
+				d.Detail += " Declare it in " + block + "."
+			}
+			break
+		}
+	}
+}
+
+// closestName returns the name of names closest to given when it is a likely
+// misspelling of it (an edit distance below 3, HCL's threshold), or "".
+func closestName(given string, names []string) string {
+	best, bestDist := "", 3
+	for _, n := range names {
+		if d := editDistance(given, n); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
