@@ -98,3 +98,29 @@ func traversalString(t hcl.Traversal) string {
 	}
 	return b.String()
 }
+
+// hiddenSource is the Extra of a diagnostic whose source lines must not be
+// shown; it wraps the Extra the diagnostic had.
+type hiddenSource struct{ extra any }
+
+// UnwrapDiagnosticExtra returns the Extra h wraps, for hcl.DiagnosticExtra.
+func (h hiddenSource) UnwrapDiagnosticExtra() any { return h.extra }
+
+// hideSources marks every diagnostic about a file of files: renderers then
+// show its file and line, never its lines.
+func hideSources(diags hcl.Diagnostics, files map[string]bool) {
+	for _, d := range diags {
+		if d.Subject != nil && files[d.Subject.Filename] {
+			d.Extra = hiddenSource{extra: d.Extra}
+		}
+	}
+}
+
+// HidesSource reports whether d is about a variable-value file that sets a
+// sensitive variable (or could not be read far enough to tell): its source
+// lines would show the value, so a renderer must show only its file and
+// line. Load's diagnostics carry this; the Subject range is kept.
+func HidesSource(d *hcl.Diagnostic) bool {
+	_, ok := hcl.DiagnosticExtra[hiddenSource](d)
+	return ok
+}

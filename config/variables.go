@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 )
@@ -153,6 +154,15 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			continue
 		}
 		if v.Sensitive {
+			if val.Type() == cty.String && val.IsKnown() && !val.IsNull() && val.AsString() != "" && !redact.Maskable(val.AsString()) {
+				l.diags = append(l.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagWarning,
+					Summary:  "Short Sensitive Value",
+					Detail: fmt.Sprintf("The value of the sensitive variable %q is shorter than %d bytes. It is never shown in plans, plan files, state or records, but in the free text slipway relays (container logs, check output, errors of Docker and PostgreSQL) only values of at least %d bytes are masked: shorter ones match ordinary text by chance. Use a longer secret.",
+						v.Name, redact.MinLen, redact.MinLen),
+					Subject: v.DeclRange.Ptr(),
+				})
+			}
 			values[v.Name] = val.Mark(SensitiveMark)
 		}
 	}
@@ -221,10 +231,20 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 	f, diags := l.parser.ParseHCLFile(path)
 	l.diags = append(l.diags, diags...)
 	if f == nil || diags.HasErrors() {
+		// What the broken lines set is unknown: hide them if they may
+		// hold a secret.
+		for _, v := range byName {
+			l.hideSource[path] = l.hideSource[path] || v.Sensitive
+		}
 		return
 	}
 	attrs, diags := f.Body.JustAttributes()
 	l.diags = append(l.diags, diags...)
+	for name := range attrs {
+		if v := byName[name]; v != nil && v.Sensitive {
+			l.hideSource[path] = true
+		}
+	}
 	names := make([]string, 0, len(attrs))
 	for name := range attrs {
 		names = append(names, name)
@@ -244,6 +264,12 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 			continue
 		}
 		val, diags := a.Expr.Value(ctx)
+		if v.Sensitive {
+			// The value is not marked yet: the errors may quote it.
+			for _, d := range diags {
+				d.Detail = fmt.Sprintf("The value of the sensitive variable %q cannot be evaluated; the details are not shown because they could reveal it.", name)
+			}
+		}
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
 			failed[name] = true

@@ -244,7 +244,7 @@ func TestSensitiveRefused(t *testing.T) {
 	dir := writeConfig(t, map[string]string{"main.hcl": `
 project "p" {}
 variable "s" {
-  default   = "x"
+  default   = "secret-x"
   sensitive = true
 }
 service "web" {
@@ -421,5 +421,62 @@ service "web" {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestValueFileSecretHidden: a diagnostic about a value file that sets a
+// sensitive variable keeps its file and line but hides its source lines,
+// and an error evaluating the sensitive value does not quote it.
+func TestValueFileSecretHidden(t *testing.T) {
+	dir := writeConfig(t, map[string]string{
+		"main.hcl": `
+project "p" {}
+variable "n" { type = number }
+variable "s" {
+  type      = number
+  sensitive = true
+}
+`,
+		"secret.vars": "n = 1\ns = \"Top-Secret-7\"\n",
+		"eval.vars":   "n = 1\ns = tonumber(\"Top-Secret-7\")\n",
+		"broken.vars": "s = \"Top-Secret-7\n",
+		"plain.vars":  "n = \"abc\"\ns = 1\n",
+		"other.vars":  "n = \"abc\"\n",
+	})
+	load := func(file string) hcl.Diagnostics {
+		_, diags := Load(dir, LoadOptions{VarFiles: []string{filepath.Join(dir, file)}, Environ: []string{"SLIPWAY_VAR_s=1", "SLIPWAY_VAR_n=1"}})
+		if len(diags) == 0 {
+			t.Fatalf("%s: no diagnostics", file)
+		}
+		return diags
+	}
+	for _, file := range []string{"secret.vars", "eval.vars", "broken.vars", "plain.vars"} {
+		for _, d := range load(file) {
+			if !HidesSource(d) || d.Subject == nil || filepath.Base(d.Subject.Filename) != file {
+				t.Errorf("%s: %s at %v does not hide its source", file, d.Summary, d.Subject)
+			}
+			if strings.Contains(d.Detail, "Top-Secret") {
+				t.Errorf("%s: detail shows the secret: %s", file, d.Detail)
+			}
+		}
+	}
+	// A file that sets no sensitive variable shows its lines.
+	for _, d := range load("other.vars") {
+		if HidesSource(d) {
+			t.Errorf("other.vars: %s hides its source", d.Summary)
+		}
+	}
+}
+
+// TestShortSensitiveValueWarns: a sensitive value too short to be masked
+// in free text is accepted with a warning saying so.
+func TestShortSensitiveValueWarns(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": "project \"p\" {}\nvariable \"s\" {\n  sensitive = true\n}\n"})
+	_, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_s=e"}})
+	if len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || diags[0].Summary != "Short Sensitive Value" || diags[0].Subject.Start.Line != 2 {
+		t.Fatalf("diags = %v", diags)
+	}
+	if _, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_s=long-enough"}}); len(diags) > 0 {
+		t.Errorf("a long value warns: %v", diags)
 	}
 }

@@ -80,13 +80,27 @@ func (se *session) loadConfig() error {
 	return nil
 }
 
+// printDiags writes diags with their source snippets, except for those
+// whose source would show a sensitive value (config.HidesSource): their
+// file and line are written, the line itself is not.
 func (se *session) printDiags(diags hcl.Diagnostics) {
 	var files map[string]*hcl.File
 	if se.cfg != nil {
 		files = se.cfg.Files
 	}
-	w := hcl.NewDiagnosticTextWriter(se.s.err, files, 100, colorOK(se.s.err, se.c))
-	_ = w.WriteDiagnostics(diags)
+	color := colorOK(se.s.err, se.c)
+	w := hcl.NewDiagnosticTextWriter(se.s.err, files, 100, color)
+	for _, d := range diags {
+		if !config.HidesSource(d) {
+			_ = w.WriteDiagnostic(d)
+			continue
+		}
+		// Without the file, HCL writes "(source code not available)" in
+		// place of the lines; say why instead.
+		var b strings.Builder
+		_ = hcl.NewDiagnosticTextWriter(&b, nil, 100, color).WriteDiagnostic(d)
+		fmt.Fprint(se.s.err, strings.Replace(b.String(), "(source code not available)", "(not shown: the file holds, or may hold, a sensitive value)", 1))
+	}
 }
 
 // colorOK reports whether to colour output: only on a TTY, never with
