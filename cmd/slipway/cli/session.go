@@ -82,24 +82,29 @@ func (se *session) loadConfig() error {
 
 // printDiags writes diags with their source snippets, except for those
 // whose source would show a sensitive value (config.HidesSource): their
-// file and line are written, the line itself is not.
+// file and line are written, the lines themselves are not.
 func (se *session) printDiags(diags hcl.Diagnostics) {
 	var files map[string]*hcl.File
 	if se.cfg != nil {
 		files = se.cfg.Files
 	}
-	color := colorOK(se.s.err, se.c)
-	w := hcl.NewDiagnosticTextWriter(se.s.err, files, 100, color)
+	writeDiags(se.s.err, diags, files, colorOK(se.s.err, se.c), config.HidesSource)
+}
+
+// writeDiags writes diags to w with the source lines files hold, except
+// for the diagnostics hide reports: for those, only the file and line.
+func writeDiags(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, color bool, hide func(*hcl.Diagnostic) bool) {
+	tw := hcl.NewDiagnosticTextWriter(w, files, 100, color)
 	for _, d := range diags {
-		if !config.HidesSource(d) {
-			_ = w.WriteDiagnostic(d)
+		if !hide(d) {
+			_ = tw.WriteDiagnostic(d)
 			continue
 		}
 		// Without the file, HCL writes "(source code not available)" in
 		// place of the lines; say why instead.
 		var b strings.Builder
 		_ = hcl.NewDiagnosticTextWriter(&b, nil, 100, color).WriteDiagnostic(d)
-		fmt.Fprint(se.s.err, strings.Replace(b.String(), "(source code not available)", "(not shown: the file holds, or may hold, a sensitive value)", 1))
+		fmt.Fprint(w, strings.Replace(b.String(), "(source code not available)", "(not shown: the file holds, or may hold, a sensitive value)", 1))
 	}
 }
 
