@@ -54,9 +54,6 @@ func New(values ...string) Masker {
 // Maskable reports whether v is long enough to be masked in free text.
 func Maskable(v string) bool { return len(v) >= MinLen }
 
-// Empty reports whether m masks nothing.
-func (m Masker) Empty() bool { return m.r == nil }
-
 // Mask returns s with every whole occurrence of each value of m replaced
 // by Mark.
 func (m Masker) Mask(s string) string {

@@ -35,8 +35,8 @@ func TestMaskable(t *testing.T) {
 	if Maskable(strings.Repeat("x", MinLen-1)) || !Maskable(strings.Repeat("x", MinLen)) {
 		t.Errorf("Maskable does not switch at MinLen = %d", MinLen)
 	}
-	if !New("e").Empty() || New("long-enough").Empty() {
-		t.Error("Empty is wrong")
+	if New("e").r != nil || New("long-enough").r == nil {
+		t.Error("New keeps a short value or drops a long one")
 	}
 }
 
