@@ -83,6 +83,8 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	cfg.Files = l.parser.Files()
 	suggestRefs(l.diags, cfg)
 	redactDiags(l.diags)
+	redactQuoted(l.diags, cfg.Files, &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(cfg.Values), "local": cty.ObjectVal(cfg.Locals)}})
 	hideSources(l.diags, l.hideSource)
 	return cfg, l.diags
 }

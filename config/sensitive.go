@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -59,8 +60,15 @@ func redactDiags(diags hcl.Diagnostics) {
 // sensitiveRefs returns the references of expr (var.x, local.y, ...) whose
 // value in ctx holds a sensitive value, sorted.
 func sensitiveRefs(expr hcl.Expression, ctx *hcl.EvalContext) []string {
+	refs, _ := sensitiveUses(expr, ctx)
+	return refs
+}
+
+// sensitiveUses returns the references of expr whose value in ctx holds a
+// sensitive value, sorted, and the sensitive strings and numbers they hold,
+// as text.
+func sensitiveUses(expr hcl.Expression, ctx *hcl.EvalContext) (refs, values []string) {
 	seen := map[string]bool{}
-	var out []string
 	for _, t := range expr.Variables() {
 		v, diags := t.TraverseAbs(ctx)
 		if diags.HasErrors() || !v.ContainsMarked() {
@@ -69,10 +77,93 @@ func sensitiveRefs(expr hcl.Expression, ctx *hcl.EvalContext) []string {
 		name := traversalString(t)
 		if !seen[name] {
 			seen[name] = true
-			out = append(out, name)
+			refs = append(refs, name)
+			values = markedTexts(v, false, values)
 		}
 	}
-	sort.Strings(out)
+	sort.Strings(refs)
+	return refs, values
+}
+
+// markedTexts appends to out the strings and numbers of v that carry a
+// mark, or sit inside a marked value, as text.
+func markedTexts(v cty.Value, marked bool, out []string) []string {
+	v, marks := v.Unmark()
+	marked = marked || len(marks) > 0
+	if v.IsNull() || !v.IsKnown() {
+		return out
+	}
+	switch ty := v.Type(); {
+	case ty == cty.String && marked && v.AsString() != "":
+		out = append(out, v.AsString())
+	case ty == cty.Number && marked:
+		out = append(out, v.AsBigFloat().Text('f', -1))
+	case ty.IsCollectionType() || ty.IsTupleType() || ty.IsObjectType():
+		for it := v.ElementIterator(); it.Next(); {
+			_, ev := it.Element()
+			out = markedTexts(ev, marked, out)
+		}
+	}
+	return out
+}
+
+// redactQuoted rewrites, in place, the diagnostics that carry no
+// expression (the decoder's own, such as "Invalid Duration": "\"<the
+// secret>\" is not") but are about an expression of files that reads a
+// sensitive value, when their text quotes that value: the detail then names
+// the references instead. ctx holds the final var and local values.
+func redactQuoted(diags hcl.Diagnostics, files map[string]*hcl.File, ctx *hcl.EvalContext) {
+	var exprs map[hcl.Range]hclsyntax.Expression
+	for _, d := range diags {
+		if d.Expression != nil || d.Subject == nil {
+			continue
+		}
+		if exprs == nil {
+			exprs = expressions(files)
+		}
+		expr, ok := exprs[*d.Subject]
+		if !ok {
+			continue
+		}
+		refs, values := sensitiveUses(expr, ctx)
+		if !quotesAny(d.Summary+"\n"+d.Detail, values) {
+			continue
+		}
+		verb := "is"
+		if len(refs) > 1 {
+			verb = "are"
+		}
+		d.Detail = fmt.Sprintf("The value here comes from %s, which %s sensitive, and is not valid; the details are not shown because they would reveal it.", strings.Join(refs, ", "), verb)
+	}
+}
+
+// quotesAny reports whether text holds one of values, as it is or quoted
+// with its special characters escaped.
+func quotesAny(text string, values []string) bool {
+	for _, v := range values {
+		q := strconv.Quote(v)
+		if strings.Contains(text, v) || strings.Contains(text, q[1:len(q)-1]) {
+			return true
+		}
+	}
+	return false
+}
+
+// expressions maps the range of every expression in files to it.
+func expressions(files map[string]*hcl.File) map[hcl.Range]hclsyntax.Expression {
+	out := map[hcl.Range]hclsyntax.Expression{}
+	for _, f := range files {
+		body, ok := f.Body.(*hclsyntax.Body)
+		if !ok {
+			continue
+		}
+		hclsyntax.VisitAll(body, func(n hclsyntax.Node) hcl.Diagnostics {
+			if e, ok := n.(hclsyntax.Expression); ok {
+				out[e.Range()] = e
+			}
+			return nil
+		})
+	}
 	return out
 }
 

@@ -152,3 +152,42 @@ service "web" {
 		})
 	}
 }
+
+// TestDecodeErrorsHideSensitiveValues: the decoder's own errors quote the
+// value they refuse ("\"<the secret>\" is not" a duration); about a
+// sensitive value they name its references instead. An error that does
+// not quote the value keeps its text.
+func TestDecodeErrorsHideSensitiveValues(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "s" {
+  sensitive = true
+}
+locals {
+  wrapped = "x${var.s}"
+}
+service "web" {
+  image = "web:1"
+  port  = var.s
+  health {
+    interval = local.wrapped
+  }
+}
+`})
+	cfg, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_s=" + secretText}})
+	out := render(cfg, diags)
+	if strings.Contains(out, secretText) {
+		t.Errorf("diagnostics show the sensitive value:\n%s", out)
+	}
+	flat := strings.Join(strings.Fields(out), " ")
+	for _, want := range []string{
+		"Error: Invalid Duration",
+		"The value here comes from local.wrapped, which is sensitive, and is not valid; the details are not shown because they would reveal it.",
+		"Error: Incorrect Attribute Value Type",
+		`Inappropriate value for argument "port": a number is required`,
+	} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("diagnostics lack %q:\n%s", want, out)
+		}
+	}
+}
