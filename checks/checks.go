@@ -12,6 +12,7 @@ import (
 
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/internal/panics"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/zclconf/go-cty/cty"
 )
@@ -84,7 +85,8 @@ type Env struct {
 	Environ []string
 	// Mask replaces every sensitive value in a string. Default: identity.
 	// Values of a check's attributes derived from sensitive variables are
-	// masked as well, whatever Mask does.
+	// masked as well, whatever Mask does, by the rule of internal/redact
+	// (values shorter than redact.MinLen are left alone).
 	Mask func(string) string
 	// Candidate is "http://127.0.0.1:PORT" of one candidate container, for
 	// {{candidate.url}} and {{candidate.address}} in preview checks; ""
@@ -255,14 +257,9 @@ func Run(ctx context.Context, cks []*config.Check, env Env) []Result {
 			secrets = sensitiveStrings(v, false, secrets)
 		}
 	}
-	sort.SliceStable(secrets, func(i, j int) bool { return len(secrets[i]) > len(secrets[j]) })
+	own := redact.New(secrets...)
 	outer := env.Mask
-	env.Mask = func(s string) string {
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, "(sensitive)")
-		}
-		return outer(s)
-	}
+	env.Mask = func(s string) string { return outer(own.Mask(s)) }
 
 	results := make([]Result, len(cks))
 	sem := make(chan struct{}, env.Parallel)

@@ -14,7 +14,8 @@
 // evidence a release record keeps: what was asked, what answered, and how
 // long it took. Every sensitive value (Env.Mask, and any attribute value
 // derived from a sensitive variable) is masked as "(sensitive)" in evidence
-// and errors.
+// and errors, by the rule of internal/redact: values shorter than
+// redact.MinLen are not searched for.
 //
 // A preview check runs against the candidate before traffic moves; its
 // string attributes may name the candidate as "{{candidate.url}}"

@@ -51,6 +51,17 @@ func TestCommand(t *testing.T) {
 	}
 }
 
+// TestCommandShortSecretNotMasked: an attribute value derived from a
+// sensitive variable but shorter than redact.MinLen is not searched for in
+// the output, which it would garble.
+func TestCommandShortSecretNotMasked(t *testing.T) {
+	r := run1(t, ck("c", "command", "argv", list(str("echo"), str("example/web")), "env", obj("TOKEN", secret("e"))), Env{})
+	want(t, r, StatusPass, "")
+	if !strings.Contains(r.Evidence, "example/web") {
+		t.Errorf("evidence %q", r.Evidence)
+	}
+}
+
 func TestCommandTailIsBounded(t *testing.T) {
 	r := run1(t, ck("c", "command", "argv", list(str("sh"), str("-c"), str("seq 1 100; exit 1"))), Env{})
 	want(t, r, StatusFail, "exited 1")

@@ -224,6 +224,13 @@ func (d *decoder) env(b *body) []EnvVar {
 		return nil
 	}
 	raw, topMarks := a.raw.Unmark()
+	if len(topMarks) > 0 {
+		// HCL marks a whole object when a key is marked: a name is derived
+		// from a secret, or the whole map is one.
+		d.errorf(a.subject(b.rng), "Sensitive Environment Name",
+			"The names of a service's environment variables are shown in plans and kept in plan files, state and container labels, so they cannot come from a sensitive value, and here a name (or the whole env map) does. Keep the names literal and mark only the values, such as env = { TOKEN = var.token }.")
+		return nil
+	}
 	var out []EnvVar
 	for it := a.val.ElementIterator(); it.Next(); {
 		k, v := it.Element()
@@ -232,7 +239,7 @@ func (d *decoder) env(b *body) []EnvVar {
 			d.errorf(a.subject(b.rng), "Null Environment Value", "The environment variable %q has a null value; give it a string.", name)
 			continue
 		}
-		sensitive := len(topMarks) > 0
+		sensitive := false
 		if raw.Type().IsObjectType() || raw.Type().IsMapType() {
 			var orig cty.Value
 			if raw.Type().IsObjectType() {
@@ -240,7 +247,7 @@ func (d *decoder) env(b *body) []EnvVar {
 			} else {
 				orig = raw.Index(k)
 			}
-			sensitive = sensitive || orig.ContainsMarked()
+			sensitive = orig.ContainsMarked()
 		}
 		if err := valid.EnvName(name); err != nil {
 			shown := fmt.Sprintf(" %q", name)

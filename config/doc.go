@@ -10,8 +10,12 @@
 //
 // Values derived from a sensitive variable carry the cty mark SensitiveMark;
 // decoding turns that mark into a Sensitive flag (EnvVar, Secret) and refuses
-// it where a value would be shown or stored in clear.
+// it where a value would be shown or stored in clear (an env name among
+// them). Diagnostics never quote a sensitive value: an expression that
+// fails on one names its references instead, and a diagnostic about a
+// variable-value file that sets one is marked HidesSource.
 //
 // The package never prints; callers render diagnostics with
-// hcl.NewDiagnosticTextWriter and Config.Files.
+// hcl.NewDiagnosticTextWriter and Config.Files, leaving out the source lines
+// of those that HidesSource reports.
 package config

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/hashicorp/hcl/v2"
@@ -63,5 +64,21 @@ func TestFullConfigIsFormatted(t *testing.T) {
 		if _, changed, err := FormatFile(p); err != nil || changed {
 			t.Errorf("%s: changed=%v err=%v", p, changed, err)
 		}
+	}
+}
+
+func TestFormatSourceKeepsBOM(t *testing.T) {
+	out, diags := FormatSource("x.hcl", []byte("\xef\xbb\xbfa=1\n"))
+	if diags.HasErrors() || string(out) != "\xef\xbb\xbfa = 1\n" {
+		t.Errorf("FormatSource = %q, %v", out, diags)
+	}
+}
+
+func TestFormatSourceRefusesBrokenOutput(t *testing.T) {
+	defer func(f func([]byte) []byte) { format = f }(format)
+	format = func(src []byte) []byte { return append(src, '{') }
+	out, diags := FormatSource("x.hcl", []byte("a = 1\n"))
+	if out != nil || len(diags) != 1 || diags[0].Summary != "Formatting Would Break The File" || !strings.Contains(diags[0].Detail, "left as it is") {
+		t.Errorf("FormatSource = %q, %v", out, diags)
 	}
 }

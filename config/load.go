@@ -39,6 +39,9 @@ type loader struct {
 	funcs   map[string]function.Function
 	table   []*BlockSchema
 	diags   hcl.Diagnostics
+	// hideSource names the variable-value files whose source lines hold
+	// (or may hold) a sensitive value.
+	hideSource map[string]bool
 }
 
 // errorf appends an error diagnostic.
@@ -63,6 +66,8 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 		environ: opts.Environ,
 		parser:  hclparse.NewParser(),
 		table:   Reference(),
+		// Filled while the value files are read.
+		hideSource: map[string]bool{},
 	}
 	if l.environ == nil {
 		l.environ = os.Environ()
@@ -76,6 +81,11 @@ func Load(dir string, opts LoadOptions) (*Config, hcl.Diagnostics) {
 	}
 	l.load(cfg)
 	cfg.Files = l.parser.Files()
+	suggestRefs(l.diags, cfg)
+	redactDiags(l.diags)
+	redactQuoted(l.diags, cfg.Files, &hcl.EvalContext{Variables: map[string]cty.Value{
+		"var": cty.ObjectVal(cfg.Values), "local": cty.ObjectVal(cfg.Locals)}})
+	hideSources(l.diags, l.hideSource)
 	return cfg, l.diags
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
 
@@ -93,7 +94,7 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			})
 			continue
 		}
-		if val, ok := l.parseRaw(v, raw, "environment variable "+k); ok {
+		if val, ok := l.parseRaw(v, raw, "environment variable "+k); ok && l.notEmpty(v, val, "environment variable "+k, nil) {
 			values[name] = val
 		} else {
 			failed[name] = true
@@ -134,7 +135,7 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			l.errorf(nil, "Undeclared Variable", "The option -var sets %q, but no variable block declares a variable of that name.", name)
 			continue
 		}
-		if val, ok := l.parseRaw(v, raw, "-var "+name); ok {
+		if val, ok := l.parseRaw(v, raw, "-var "+name); ok && l.notEmpty(v, val, "-var "+name, nil) {
 			values[name] = val
 		} else {
 			failed[name] = true
@@ -155,35 +156,76 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			continue
 		}
 		if v.Sensitive {
+			if val.Type() == cty.String && val.IsKnown() && !val.IsNull() && val.AsString() != "" && !redact.Maskable(val.AsString()) {
+				l.diags = append(l.diags, &hcl.Diagnostic{
+					Severity: hcl.DiagWarning,
+					Summary:  "Short Sensitive Value",
+					Detail: fmt.Sprintf("The value of the sensitive variable %q is shorter than %d bytes. It is never shown in plans, plan files, state or records, but in the free text slipway relays (container logs, check output, errors of Docker and PostgreSQL) only values of at least %d bytes are masked: shorter ones match ordinary text by chance. Use a longer secret.",
+						v.Name, redact.MinLen, redact.MinLen),
+					Subject: v.DeclRange.Ptr(),
+				})
+			}
 			values[v.Name] = val.Mark(SensitiveMark)
 		}
 	}
 	return values
 }
 
-// parseRaw reads a value given as text (-var, environment) for v: a string
-// variable (or one of type any) takes it as is; any other type parses it as
-// an HCL expression.
+// parseRaw reads a value given as text (-var, environment) for v. As in
+// Terraform, a variable of a primitive type (string, number, bool) or of
+// no type takes the text literally and converts it ("3" is a number,
+// "true" a bool); a collection or structure is written as an HCL value
+// (["a", "b"], { a = 1 }). An error says what type was expected, and
+// quotes the text unless v is sensitive.
 func (l *loader) parseRaw(v *Variable, raw, where string) (cty.Value, bool) {
-	var val cty.Value
-	if v.Type == cty.String || v.Type == cty.DynamicPseudoType {
-		val = cty.StringVal(raw)
-	} else {
+	got := fmt.Sprintf(", got %q", raw)
+	if v.Sensitive {
+		got = ""
+	}
+	val := cty.StringVal(raw)
+	if !v.Type.IsPrimitiveType() && v.Type != cty.DynamicPseudoType {
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), where, hcl.InitialPos)
 		if !diags.HasErrors() {
 			val, diags = expr.Value(nil)
 		}
 		if diags.HasErrors() {
-			l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, diags[0].Summary)
+			l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid value for variable %q: a %s value is required, written in HCL syntax such as %s%s.",
+				where, v.Name, typeexpr.TypeString(v.Type), hclExample(v.Type), got)
 			return cty.NilVal, false
 		}
 	}
 	cv, err := convert.Convert(val, v.Type)
 	if err != nil {
-		l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid %s value for variable %q: %s.", where, typeexpr.TypeString(v.Type), v.Name, convErr(err))
+		l.errorf(nil, "Invalid Value For Variable", "The %s does not hold a valid value for variable %q: %s%s.", where, v.Name, convErr(err), got)
 		return cty.NilVal, false
 	}
 	return cv, true
+}
+
+// hclExample is an example of a value of a collection or structure type,
+// as written in HCL.
+func hclExample(ty cty.Type) string {
+	if ty.IsMapType() || ty.IsObjectType() {
+		return `{ a = "x" }`
+	}
+	return `["a", "b"]`
+}
+
+// notEmpty reports whether val may be v's value, and reports an error when
+// it may not. An empty string is a value only for a variable that allows
+// it by declaring default = "" (or default = null); for any other it nearly
+// always comes from an unset shell variable (-var version=$VERSION), and
+// would reach Docker as a raw "invalid reference format".
+func (l *loader) notEmpty(v *Variable, val cty.Value, where string, subject *hcl.Range) bool {
+	if val.Type() != cty.String || val.IsNull() || val.AsString() != "" {
+		return true
+	}
+	if d := v.Default; d != cty.NilVal && (d.IsNull() || d.Type() == cty.String && d.AsString() == "") {
+		return true
+	}
+	l.errorf(subject, "Empty Value For Variable",
+		"The %s gives variable %q an empty value. An empty string is a value only for a variable whose default is \"\" or null; here it usually means an unset shell variable (-var %s=$VERSION). Give it a value, or declare default = \"\" if empty is meant.", where, v.Name, v.Name)
+	return false
 }
 
 // loadValueFile applies the name = value attributes of a variable-value file.
@@ -191,10 +233,20 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 	f, diags := l.parser.ParseHCLFile(path)
 	l.diags = append(l.diags, diags...)
 	if f == nil || diags.HasErrors() {
+		// What the broken lines set is unknown: hide them if they may
+		// hold a secret.
+		for _, v := range byName {
+			l.hideSource[path] = l.hideSource[path] || v.Sensitive
+		}
 		return
 	}
 	attrs, diags := f.Body.JustAttributes()
 	l.diags = append(l.diags, diags...)
+	for name := range attrs {
+		if v := byName[name]; v != nil && v.Sensitive {
+			l.hideSource[path] = true
+		}
+	}
 	names := make([]string, 0, len(attrs))
 	for name := range attrs {
 		names = append(names, name)
@@ -214,6 +266,12 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 			continue
 		}
 		val, diags := a.Expr.Value(ctx)
+		if v.Sensitive {
+			// The value is not marked yet: the errors may quote it.
+			for _, d := range diags {
+				d.Detail = fmt.Sprintf("The value of the sensitive variable %q cannot be evaluated; the details are not shown because they could reveal it.", name)
+			}
+		}
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
 			failed[name] = true
@@ -223,6 +281,10 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 		if err != nil {
 			failed[name] = true
 			l.errorf(a.Expr.Range().Ptr(), "Invalid Value For Variable", "The value for variable %q is not a valid %s: %s.", name, typeexpr.TypeString(v.Type), convErr(err))
+			continue
+		}
+		if !l.notEmpty(v, cv, "file "+path, a.Expr.Range().Ptr()) {
+			failed[name] = true
 			continue
 		}
 		values[name] = cv
@@ -286,4 +348,86 @@ func isAttr(step hcl.Traverser, name string) bool {
 		return s.Key.Type() == cty.String && s.Key.AsString() == name
 	}
 	return false
+}
+
+// suggestRefs rewrites, in place, HCL's "Unsupported attribute" errors
+// about var.<name> and local.<name> references to names nothing declares
+// ("This object does not have an attribute named ...") to say what was
+// not declared and, for a near miss, which declared name was meant, as
+// HCL does for misspelt arguments.
+func suggestRefs(diags hcl.Diagnostics, cfg *Config) {
+	var vars, locals []string
+	for _, v := range cfg.Variables {
+		vars = append(vars, v.Name)
+	}
+	for name := range cfg.Locals {
+		locals = append(locals, name)
+	}
+	sort.Strings(locals)
+	for _, d := range diags {
+		if d.Summary != "Unsupported attribute" || d.Expression == nil || d.Subject == nil {
+			continue
+		}
+		for _, t := range d.Expression.Variables() {
+			if len(t) < 2 {
+				continue
+			}
+			attr, ok := t[1].(hcl.TraverseAttr)
+			if !ok || attr.SrcRange != *d.Subject {
+				continue
+			}
+			var kind, block string
+			var names []string
+			switch t.RootName() {
+			case "var":
+				kind, block, names = "Variable", fmt.Sprintf("a variable %q {} block", attr.Name), vars
+			case "local":
+				kind, block, names = "Local", "a locals block", locals
+			default:
+				continue
+			}
+			d.Summary = "Reference To Undeclared " + kind
+			d.Detail = fmt.Sprintf("No %s named %q is declared.", strings.ToLower(kind), attr.Name)
+			if s := closestName(attr.Name, names); s != "" {
+				d.Detail += fmt.Sprintf(" Did you mean %q?", s)
+			} else {
+				d.Detail += " Declare it in " + block + "."
+			}
+			break
+		}
+	}
+}
+
+// closestName returns the name of names closest to given when it is a likely
+// misspelling of it (an edit distance below 3, HCL's threshold), or "".
+func closestName(given string, names []string) string {
+	best, bestDist := "", 3
+	for _, n := range names {
+		if d := editDistance(given, n); d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -243,7 +244,7 @@ func TestSensitiveRefused(t *testing.T) {
 	dir := writeConfig(t, map[string]string{"main.hcl": `
 project "p" {}
 variable "s" {
-  default   = "x"
+  default   = "secret-x"
   sensitive = true
 }
 service "web" {
@@ -291,5 +292,191 @@ func TestEnvironDefaultsToProcess(t *testing.T) {
 	}
 	if cfg.Values["v"] != cty.StringVal("from process") {
 		t.Errorf("v = %#v", cfg.Values["v"])
+	}
+}
+
+// TestRawValueErrors: a value given as text says what type was expected
+// and what it got (never "Variables not allowed"), and never quotes a
+// sensitive variable's value.
+func TestRawValueErrors(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "n" { type = number }
+variable "b" { type = bool }
+variable "l" { type = list(string) }
+variable "secret_n" {
+  type      = number
+  sensitive = true
+}
+`})
+	tests := []struct {
+		name   string
+		opts   LoadOptions
+		detail string
+	}{
+		{"number", LoadOptions{Vars: []string{"n=abc", "b=true", `l=["x"]`, "secret_n=1"}},
+			`The -var n does not hold a valid value for variable "n": a number is required, got "abc".`},
+		{"bool", LoadOptions{Vars: []string{"n=1", "b=yes", `l=["x"]`, "secret_n=1"}},
+			`The -var b does not hold a valid value for variable "b": a bool is required, got "yes".`},
+		{"list", LoadOptions{Vars: []string{"n=1", "b=true", "l=abc", "secret_n=1"}},
+			`The -var l does not hold a valid value for variable "l": a list(string) value is required, written in HCL syntax such as ["a", "b"], got "abc".`},
+		{"environment", LoadOptions{Vars: []string{"b=true", `l=["x"]`, "secret_n=1"}, Environ: []string{"SLIPWAY_VAR_n=1O"}},
+			`The environment variable SLIPWAY_VAR_n does not hold a valid value for variable "n": a number is required, got "1O".`},
+		{"sensitive", LoadOptions{Vars: []string{"n=1", "b=true", `l=["x"]`, "secret_n=Top-Secret-7"}},
+			`The -var secret_n does not hold a valid value for variable "secret_n": a number is required.`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := tt.opts
+			if opts.Environ == nil {
+				opts.Environ = []string{}
+			}
+			_, diags := Load(dir, opts)
+			if len(diags) != 1 || diags[0].Summary != "Invalid Value For Variable" || diags[0].Detail != tt.detail {
+				t.Fatalf("diags = %v\nwant detail %s", diags, tt.detail)
+			}
+		})
+	}
+}
+
+// TestEmptyValue: an empty string is a value only for a variable whose
+// default is "" or null; for any other (required, or with a real default)
+// an empty -var, SLIPWAY_VAR_ or value-file entry is refused with the
+// variable's name, where it would reach Docker as "invalid reference
+// format".
+func TestEmptyValue(t *testing.T) {
+	dir := writeConfig(t, map[string]string{
+		"main.hcl": `
+project "p" {}
+variable "version" { type = string }
+variable "tag" { default = "1" }
+variable "suffix" { default = "" }
+variable "note" {
+  type    = string
+  default = null
+}
+`,
+		"x.vars": "version = \"\"\n",
+	})
+	refused := []struct {
+		name  string
+		opts  LoadOptions
+		where string
+	}{
+		{"-var required", LoadOptions{Vars: []string{"version="}}, `The -var version gives variable "version" an empty value.`},
+		{"-var with a default", LoadOptions{Vars: []string{"version=1", "tag="}}, `The -var tag gives variable "tag" an empty value.`},
+		{"environment", LoadOptions{Environ: []string{"SLIPWAY_VAR_version="}}, `The environment variable SLIPWAY_VAR_version gives variable "version" an empty value.`},
+		{"value file", LoadOptions{VarFiles: []string{filepath.Join(dir, "x.vars")}}, `gives variable "version" an empty value.`},
+	}
+	for _, tt := range refused {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := tt.opts
+			if opts.Environ == nil {
+				opts.Environ = []string{}
+			}
+			_, diags := Load(dir, opts)
+			if len(diags) != 1 || diags[0].Summary != "Empty Value For Variable" || !strings.Contains(diags[0].Detail, tt.where) ||
+				!strings.Contains(diags[0].Detail, `declare default = ""`) {
+				t.Fatalf("diags = %v", diags)
+			}
+		})
+	}
+	cfg, diags := Load(dir, LoadOptions{Vars: []string{"version=1", "suffix=", "note="}, Environ: []string{}})
+	if len(diags) > 0 {
+		t.Fatal(render(cfg, diags))
+	}
+	if cfg.Values["suffix"] != cty.StringVal("") || cfg.Values["note"] != cty.StringVal("") {
+		t.Errorf("suffix %#v note %#v", cfg.Values["suffix"], cfg.Values["note"])
+	}
+}
+
+// TestReferenceSuggestions: a misspelt var.<name> or local.<name> says
+// which name is undeclared and suggests the declared one, as a misspelt
+// argument does.
+func TestReferenceSuggestions(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": `
+project "p" {}
+variable "version" { default = "1" }
+locals {
+  tag = "x"
+}
+service "web" {
+  image = "web:${var.verison}"
+  port  = 8000
+  env = {
+    A = local.tg
+    B = var.nothing_like_it
+  }
+}
+`})
+	_, diags := Load(dir, LoadOptions{Environ: []string{}})
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%s @ %d: %s", d.Summary, d.Subject.Start.Line, d.Detail))
+	}
+	want := []string{
+		`Reference To Undeclared Variable @ 8: No variable named "verison" is declared. Did you mean "version"?`,
+		`Reference To Undeclared Local @ 11: No local named "tg" is declared. Did you mean "tag"?`,
+		`Reference To Undeclared Variable @ 12: No variable named "nothing_like_it" is declared. Declare it in a variable "nothing_like_it" {} block.`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+// TestValueFileSecretHidden: a diagnostic about a value file that sets a
+// sensitive variable keeps its file and line but hides its source lines,
+// and an error evaluating the sensitive value does not quote it.
+func TestValueFileSecretHidden(t *testing.T) {
+	dir := writeConfig(t, map[string]string{
+		"main.hcl": `
+project "p" {}
+variable "n" { type = number }
+variable "s" {
+  type      = number
+  sensitive = true
+}
+`,
+		"secret.vars": "n = 1\ns = \"Top-Secret-7\"\n",
+		"eval.vars":   "n = 1\ns = tonumber(\"Top-Secret-7\")\n",
+		"broken.vars": "s = \"Top-Secret-7\n",
+		"plain.vars":  "n = \"abc\"\ns = 1\n",
+		"other.vars":  "n = \"abc\"\n",
+	})
+	load := func(file string) hcl.Diagnostics {
+		_, diags := Load(dir, LoadOptions{VarFiles: []string{filepath.Join(dir, file)}, Environ: []string{"SLIPWAY_VAR_s=1", "SLIPWAY_VAR_n=1"}})
+		if len(diags) == 0 {
+			t.Fatalf("%s: no diagnostics", file)
+		}
+		return diags
+	}
+	for _, file := range []string{"secret.vars", "eval.vars", "broken.vars", "plain.vars"} {
+		for _, d := range load(file) {
+			if !HidesSource(d) || d.Subject == nil || filepath.Base(d.Subject.Filename) != file {
+				t.Errorf("%s: %s at %v does not hide its source", file, d.Summary, d.Subject)
+			}
+			if strings.Contains(d.Detail, "Top-Secret") {
+				t.Errorf("%s: detail shows the secret: %s", file, d.Detail)
+			}
+		}
+	}
+	// A file that sets no sensitive variable shows its lines.
+	for _, d := range load("other.vars") {
+		if HidesSource(d) {
+			t.Errorf("other.vars: %s hides its source", d.Summary)
+		}
+	}
+}
+
+// TestShortSensitiveValueWarns: a sensitive value too short to be masked
+// in free text is accepted with a warning saying so.
+func TestShortSensitiveValueWarns(t *testing.T) {
+	dir := writeConfig(t, map[string]string{"main.hcl": "project \"p\" {}\nvariable \"s\" {\n  sensitive = true\n}\n"})
+	_, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_s=e"}})
+	if len(diags) != 1 || diags[0].Severity != hcl.DiagWarning || diags[0].Summary != "Short Sensitive Value" || diags[0].Subject.Start.Line != 2 {
+		t.Fatalf("diags = %v", diags)
+	}
+	if _, diags := Load(dir, LoadOptions{Environ: []string{"SLIPWAY_VAR_s=long-enough"}}); len(diags) > 0 {
+		t.Errorf("a long value warns: %v", diags)
 	}
 }

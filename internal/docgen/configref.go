@@ -22,6 +22,13 @@ Variable values come, lowest precedence first, from defaults,
 ` + "`join`" + `, ` + "`lower`" + `, ` + "`lookup`" + `, ` + "`merge`" + `, ` + "`replace`" + `, ...), ` + "`env(name)`" + ` and
 ` + "`file(path)`" + `. ` + "`slipway validate`" + ` reports every problem at once, with file:line.
 
+A value given as text (` + "`-var`" + `, ` + "`SLIPWAY_VAR_<name>`" + `) for a string, number or bool
+variable is taken literally and converted (` + "`-var replicas=3`" + `); a list, map or
+object is written in HCL (` + "`-var 'hosts=[\"a\", \"b\"]'`" + `). An empty string is a
+value only for a variable whose ` + "`default`" + ` is ` + "`\"\"`" + ` or ` + "`null`" + `: for any other, an
+empty value from any source is an error naming the variable, as it nearly
+always is an unset shell variable (` + "`-var version=$VERSION`" + `).
+
 Types used below: ` + "`duration`" + ` is a Go duration string such as ` + "`\"90s\"`" + ` or
 ` + "`\"5m\"`" + `; ` + "`percent`" + ` is ` + "`\"1%\"`" + ` or a number of percent; ` + "`list(step)`" + ` is a
 list of canary steps, each a percentage or an object ` + "`{ percent, pause, approve }`" + `;

@@ -16,6 +16,7 @@ import (
 	"github.com/docker/docker/api/types/filters"
 	"github.com/docker/docker/client"
 
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -317,17 +318,15 @@ func (d *Docker) remember(name string, values []string) {
 
 // maskerFor returns the masker for a container: values remembered from
 // Start, values of the variables its LabelSensitive names (when inspected),
-// and the values given by WithSensitive.
-func (d *Docker) maskerFor(name string, in *container.InspectResponse) masker {
+// and the values given by WithSensitive, by the rule of internal/redact.
+func (d *Docker) maskerFor(name string, in *container.InspectResponse) redact.Masker {
 	d.mu.Lock()
-	remembered := d.secrets[name]
-	extra := d.extra
+	values := append(append([]string{}, d.secrets[name]...), d.extra...)
 	d.mu.Unlock()
-	var labelled []string
 	if in != nil && in.Config != nil {
-		labelled = sensitiveValues(in.Config.Env, splitLabelList(in.Config.Labels[LabelSensitive]))
+		values = append(values, sensitiveValues(in.Config.Env, splitLabelList(in.Config.Labels[LabelSensitive]))...)
 	}
-	return newMasker(remembered, labelled, extra)
+	return redact.New(values...)
 }
 
 var (

@@ -213,7 +213,7 @@ func (d *Docker) healthError(ctx context.Context, name, reason string, in *conta
 	logs, err := d.Logs(lctx, name, HealthLogLines)
 	m := d.maskerFor(name, in)
 	if err != nil {
-		logs = []string{"(logs unavailable: " + m.mask(err.Error()) + ")"}
+		logs = []string{"(logs unavailable: " + m.Mask(err.Error()) + ")"}
 	}
-	return &providers.HealthError{Container: name, Reason: m.mask(reason), Logs: logs}
+	return &providers.HealthError{Container: name, Reason: m.Mask(reason), Logs: logs}
 }

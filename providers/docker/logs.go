@@ -50,9 +50,9 @@ func (d *Docker) Logs(ctx context.Context, name string, n int) ([]string, error)
 		_, err = stdcopy.StdCopy(&buf, &buf, r)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read logs of container %q: %s", name, m.mask(err.Error()))
+		return nil, fmt.Errorf("read logs of container %q: %s", name, m.Mask(err.Error()))
 	}
-	return m.maskLines(lastLines(buf.String(), n)), nil
+	return m.Lines(lastLines(buf.String(), n)), nil
 }
 
 // lastLines splits text into lines without their terminators and returns

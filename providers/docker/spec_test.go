@@ -331,21 +331,23 @@ func TestFromSummary(t *testing.T) {
 	}
 }
 
-func TestMasker(t *testing.T) {
-	m := newMasker([]string{"abc", "", "abcdef"}, []string{"abc", "xyz"})
-	tests := map[string]string{
-		"key=abcdef":     "key=(sensitive)",
-		"a abc b xyz":    "a (sensitive) b (sensitive)",
-		"nothing secret": "nothing secret",
-		"":               "",
+// TestMaskerFor: a container's masker holds the values remembered from
+// Start, those its label names and those given by WithSensitive, and
+// leaves values shorter than redact.MinLen alone, so a one-character
+// secret never garbles a log line.
+func TestMaskerFor(t *testing.T) {
+	d := &Docker{secrets: map[string][]string{"c": {"remembered-1", "e"}}, extra: []string{"extra-value"}}
+	in := &container.InspectResponse{Config: &container.Config{
+		Env:    []string{"TOKEN=labelled-1", "PLAIN=shown-value"},
+		Labels: map[string]string{LabelSensitive: "TOKEN"},
+	}}
+	m := d.maskerFor("c", in)
+	got := m.Mask("remembered-1 labelled-1 extra-value shown-value example/web")
+	if want := "(sensitive) (sensitive) (sensitive) shown-value example/web"; got != want {
+		t.Errorf("Mask = %q, want %q", got, want)
 	}
-	for in, want := range tests {
-		if got := m.mask(in); got != want {
-			t.Errorf("mask(%q) = %q, want %q", in, got, want)
-		}
-	}
-	if got := (masker{}).mask("abc"); got != "abc" {
-		t.Errorf("zero masker changed text: %q", got)
+	if got := d.maskerFor("other", nil).Mask("remembered-1 extra-value"); got != "remembered-1 (sensitive)" {
+		t.Errorf("another container's masker: %q", got)
 	}
 }
 

@@ -10,7 +10,9 @@
 // pg_restore and psql get it through a temporary PGPASSFILE (mode 0600,
 // removed when the tool exits), they do not inherit the variables that hold
 // it (such as the DATABASE_URL it came from), and every message is masked
-// (the password plain and percent-encoded, then Options.Mask).
+// (the password plain and percent-encoded, then Options.Mask) by the rule
+// of internal/redact: a password shorter than redact.MinLen is not searched
+// for in messages, where it would garble them.
 //
 // # Migrations
 //

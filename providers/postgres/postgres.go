@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -23,9 +24,6 @@ var ErrClosed = errors.New("postgres provider is closed")
 
 // ErrBadURL is returned by New for a connection URL it cannot parse.
 var ErrBadURL = errors.New("invalid database url")
-
-// masked replaces a sensitive value in messages.
-const masked = "(sensitive)"
 
 // Options configures New.
 type Options struct {
@@ -47,6 +45,7 @@ type Postgres struct {
 	cfg      *pgx.ConnConfig
 	toolConn string   // connection string for pg_dump/pg_restore, without the password
 	secrets  []string // the password and its encodings, longest first
+	masker   redact.Masker
 	binDir   string
 	mask     func(string) string
 	closed   atomic.Bool
@@ -62,6 +61,7 @@ type Postgres struct {
 func New(o Options) (*Postgres, error) {
 	p := &Postgres{binDir: o.BinDir, mask: o.Mask, toolRoot: "/usr/lib/postgresql", now: time.Now}
 	p.secrets = secretVariants(urlPasswords(o.URL))
+	p.masker = redact.New(p.secrets...)
 	if strings.TrimSpace(o.URL) == "" {
 		return nil, fmt.Errorf("parse database url: %w: empty", ErrBadURL)
 	}
@@ -70,6 +70,7 @@ func New(o Options) (*Postgres, error) {
 		return nil, fmt.Errorf("parse database url: %w: %s", ErrBadURL, p.clean(err.Error()))
 	}
 	p.secrets = secretVariants(append(urlPasswords(o.URL), cfg.Password))
+	p.masker = redact.New(p.secrets...)
 	if _, ok := cfg.RuntimeParams["application_name"]; !ok {
 		cfg.RuntimeParams["application_name"] = "slipway"
 	}
@@ -142,11 +143,10 @@ func (p *Postgres) wrapMasked(err error) error {
 	return &maskedError{msg: p.clean(err.Error()), err: err}
 }
 
-// clean masks the password (in every encoding) and then applies Options.Mask.
+// clean masks the password (in every encoding) by the rule of
+// internal/redact, and then applies Options.Mask.
 func (p *Postgres) clean(s string) string {
-	for _, v := range p.secrets {
-		s = strings.ReplaceAll(s, v, masked)
-	}
+	s = p.masker.Mask(s)
 	if p.mask != nil {
 		s = p.mask(s)
 	}

@@ -135,3 +135,15 @@ func TestRedacted(t *testing.T) {
 		t.Errorf("Redacted = %q, want %q", got, want)
 	}
 }
+
+// TestCleanShortPassword: a password shorter than redact.MinLen is not
+// searched for in messages, where it would garble every word holding it.
+func TestCleanShortPassword(t *testing.T) {
+	p, err := New(Options{URL: "postgres://app:e@127.0.0.1:1/db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.clean("relation example does not exist"); got != "relation example does not exist" {
+		t.Errorf("clean = %q", got)
+	}
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipwayhq/slipway/checks"
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/providers/nginx"
@@ -94,12 +95,7 @@ Example:
 // database, the runtime and nginx only when a check of that kind runs.
 func (se *session) checkEnv(selected []*config.Check, c *cli.Context) (checks.Env, func(), error) {
 	secrets := se.cfg.SensitiveValues()
-	mask := func(s string) string {
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, "(sensitive)")
-		}
-		return s
-	}
+	mask := redact.New(secrets...).Mask
 	env := checks.Env{
 		Dir:       se.dir,
 		Environ:   environ(),

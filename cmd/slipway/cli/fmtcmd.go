@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
+	"github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
 	"github.com/slipwayhq/slipway/config"
 	"github.com/urfave/cli/v2"
@@ -15,7 +18,12 @@ func fmtCommand(s *streams) *cli.Command {
 	return &cli.Command{
 		Name:  "fmt",
 		Usage: "rewrite configuration files in the canonical format",
-		Description: `Example:
+		Description: `A file that does not parse is never changed: its errors are printed, the
+other files are formatted, and fmt exits 1 (also with -check). The lines
+of a variable-value file (*.vars.hcl) are not shown in errors, as they
+may hold secrets.
+
+Example:
    slipway fmt
    slipway fmt -check -diff     # in CI: exit 3 when a file needs formatting`,
 		Flags: []cli.Flag{
@@ -30,17 +38,24 @@ func fmtCommand(s *streams) *cli.Command {
 			}
 			sort.Strings(files)
 			needs := false
+			var broken []string
 			for _, f := range files {
 				src, err := os.ReadFile(f)
 				if err != nil {
 					return fail(1, fmt.Errorf("read %s: %w", f, err), "")
 				}
-				out := config.Format(src)
-				if string(out) == string(src) {
+				name, _ := filepath.Rel(dir, f)
+				out, diags := config.FormatSource(name, src)
+				if diags.HasErrors() {
+					broken = append(broken, name)
+					hide := func(*hcl.Diagnostic) bool { return strings.HasSuffix(name, ".vars.hcl") }
+					writeDiags(s.err, diags, map[string]*hcl.File{name: {Bytes: src}}, colorOK(s.err, c), hide)
+					continue
+				}
+				if bytes.Equal(out, src) {
 					continue
 				}
 				needs = true
-				name, _ := filepath.Rel(dir, f)
 				fmt.Fprintln(s.out, name)
 				if c.Bool("diff") {
 					s.out.Write(diff.Diff(name, src, name, out))
@@ -54,6 +69,9 @@ func fmtCommand(s *streams) *cli.Command {
 						return fail(1, fmt.Errorf("write %s: %w", f, err), "")
 					}
 				}
+			}
+			if len(broken) > 0 {
+				return fail(1, fmt.Errorf("files that do not parse were left unchanged: %s", strings.Join(broken, ", ")), "fix the errors above, then run 'slipway fmt' again")
 			}
 			if needs && c.Bool("check") {
 				return exit(3)

@@ -15,6 +15,7 @@ import (
 	"github.com/slipwayhq/slipway/checks"
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/internal/safedir"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/providers/nginx"
@@ -81,13 +82,32 @@ func (se *session) loadConfig() error {
 	return nil
 }
 
+// printDiags writes diags with their source snippets, except for those
+// whose source would show a sensitive value (config.HidesSource): their
+// file and line are written, the lines themselves are not.
 func (se *session) printDiags(diags hcl.Diagnostics) {
 	var files map[string]*hcl.File
 	if se.cfg != nil {
 		files = se.cfg.Files
 	}
-	w := hcl.NewDiagnosticTextWriter(se.s.err, files, 100, colorOK(se.s.err, se.c))
-	_ = w.WriteDiagnostics(diags)
+	writeDiags(se.s.err, diags, files, colorOK(se.s.err, se.c), config.HidesSource)
+}
+
+// writeDiags writes diags to w with the source lines files hold, except
+// for the diagnostics hide reports: for those, only the file and line.
+func writeDiags(w io.Writer, diags hcl.Diagnostics, files map[string]*hcl.File, color bool, hide func(*hcl.Diagnostic) bool) {
+	tw := hcl.NewDiagnosticTextWriter(w, files, 100, color)
+	for _, d := range diags {
+		if !hide(d) {
+			_ = tw.WriteDiagnostic(d)
+			continue
+		}
+		// Without the file, HCL writes "(source code not available)" in
+		// place of the lines; say why instead.
+		var b strings.Builder
+		_ = hcl.NewDiagnosticTextWriter(&b, nil, 100, color).WriteDiagnostic(d)
+		fmt.Fprint(w, strings.Replace(b.String(), "(source code not available)", "(not shown: the file holds, or may hold, a sensitive value)", 1))
+	}
 }
 
 // colorOK reports whether to colour output: only on a TTY, never with
@@ -179,17 +199,14 @@ func (se *session) providers() (providers.Set, func(), error) {
 	}, nil
 }
 
-// mask hides every sensitive value of the configuration in s.
+// mask hides every sensitive value of the configuration in free text s,
+// by the rule of internal/redact (values shorter than redact.MinLen are
+// left alone).
 func (se *session) mask(s string) string {
 	if se.cfg == nil {
 		return s
 	}
-	for _, v := range se.cfg.SensitiveValues() {
-		if len(v) >= 4 {
-			s = strings.ReplaceAll(s, v, "(sensitive)")
-		}
-	}
-	return s
+	return redact.New(se.cfg.SensitiveValues()...).Mask(s)
 }
 
 // rel resolves a path of the configuration against its directory.
@@ -330,13 +347,22 @@ func observeDatabase(ctx context.Context, db *config.Postgres, pg providers.Data
 
 // checkDiags validates the attributes of each check block against its
 // kind: the configuration keeps them free-form, the checks package knows
-// them.
+// them. An error that quotes a sensitive value (of any length: this is no
+// free text to mask but an error to withhold) is not shown.
 func checkDiags(cfg *config.Config) hcl.Diagnostics {
 	var diags hcl.Diagnostics
+	secrets := cfg.SensitiveValues()
 	for _, c := range cfg.Checks {
 		if err := checks.Validate(c); err != nil {
+			msg := err.Error()
+			for _, v := range secrets {
+				if strings.Contains(msg, v) {
+					msg = "an attribute derived from a sensitive value is invalid; the details are not shown because they would reveal it"
+					break
+				}
+			}
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid Check",
-				Detail: fmt.Sprintf("Check %q (%s): %v.", c.Name, c.Kind, err), Subject: c.DeclRange.Ptr()})
+				Detail: fmt.Sprintf("Check %q (%s): %s.", c.Name, c.Kind, msg), Subject: c.DeclRange.Ptr()})
 		}
 	}
 	return diags

@@ -2,10 +2,10 @@ package views
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/planner/plan"
 )
 
@@ -23,9 +23,6 @@ type Options struct {
 	// second. The CLI sets it only when the output is a terminal.
 	Live bool
 }
-
-// sensitiveMark replaces a sensitive value wherever it would be shown.
-const sensitiveMark = "(sensitive)"
 
 // ANSI escape sequences.
 const (
@@ -61,19 +58,13 @@ func (p painter) symbol(a plan.Action) string {
 	return a.Symbol()
 }
 
-// masker replaces sensitive values with sensitiveMark.
-type masker struct{ r *strings.Replacer }
-
-// newMasker collects every sensitive value the steps carry (their
-// containers' environment and those of their compensations).
-func newMasker(steps ...*plan.Step) masker {
-	return secrets{}.add(steps...).masker()
-}
-
-// secrets is a set of sensitive values.
+// secrets is a set of sensitive values: those the steps of a plan carry in
+// their containers' environment, which the hooks mask in free text
+// (progress messages, errors).
 type secrets map[string]bool
 
-// add adds the sensitive values the steps carry and returns s.
+// add adds the sensitive values the steps carry (their containers'
+// environment and those of their compensations) and returns seen.
 func (seen secrets) add(steps ...*plan.Step) secrets {
 	var add func(s *plan.Step)
 	add = func(s *plan.Step) {
@@ -95,34 +86,14 @@ func (seen secrets) add(steps ...*plan.Step) secrets {
 	return seen
 }
 
-// masker replaces the values of the set.
-func (seen secrets) masker() masker {
-	if len(seen) == 0 {
-		return masker{}
-	}
+// masker returns the masker of the set's values: those shorter than
+// redact.MinLen are left alone.
+func (seen secrets) masker() redact.Masker {
 	vals := make([]string, 0, len(seen))
 	for v := range seen {
 		vals = append(vals, v)
 	}
-	// Longest first, so that a value containing another is masked whole.
-	sort.Slice(vals, func(i, j int) bool {
-		if len(vals[i]) != len(vals[j]) {
-			return len(vals[i]) > len(vals[j])
-		}
-		return vals[i] < vals[j]
-	})
-	pairs := make([]string, 0, 2*len(vals))
-	for _, v := range vals {
-		pairs = append(pairs, v, sensitiveMark)
-	}
-	return masker{strings.NewReplacer(pairs...)}
-}
-
-func (m masker) mask(s string) string {
-	if m.r == nil {
-		return s
-	}
-	return m.r.Replace(s)
+	return redact.New(vals...)
 }
 
 // summary is what the last line of a plan counts.
@@ -343,58 +314,4 @@ func change(r *plan.Resource) string {
 		v += r.Strategy
 	}
 	return v
-}
-
-// masked returns a copy of p whose shown strings have every sensitive
-// value the plan carries replaced by sensitiveMark. Masking the input,
-// not the rendered output, also catches values that escaping or wrapping
-// would have changed. p is not modified.
-func masked(p *plan.Plan) *plan.Plan {
-	m := newMasker(p.Steps...)
-	if m.r == nil {
-		return p
-	}
-	c := *p
-	c.Reason = m.mask(p.Reason)
-	c.OnFailure = m.all(p.OnFailure)
-	c.Warnings = m.all(p.Warnings)
-	c.PreChecks = m.all(p.PreChecks)
-	c.PostChecks = m.all(p.PostChecks)
-	c.Drift = nil
-	for _, d := range p.Drift {
-		c.Drift = append(c.Drift, plan.Drift{Address: m.mask(d.Address), Detail: m.mask(d.Detail)})
-	}
-	if in := p.Interrupted; in != nil {
-		ci := *in
-		ci.Finished, ci.Pending = m.all(in.Finished), m.all(in.Pending)
-		c.Interrupted = &ci
-	}
-	c.Steps = make([]*plan.Step, len(p.Steps))
-	for i, s := range p.Steps {
-		c.Steps[i] = m.step(s)
-	}
-	return &c
-}
-
-func (m masker) all(ss []string) []string {
-	if ss == nil {
-		return nil
-	}
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = m.mask(s)
-	}
-	return out
-}
-
-// step copies s with its shown strings masked.
-func (m masker) step(s *plan.Step) *plan.Step {
-	if s == nil {
-		return nil
-	}
-	c := *s
-	c.Target, c.Detail = m.mask(s.Target), m.mask(s.Detail)
-	c.Names = m.all(s.Names)
-	c.Compensation = m.step(s.Compensation)
-	return &c
 }

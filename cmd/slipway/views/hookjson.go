@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/state/records"
 )
@@ -24,7 +25,7 @@ type JSONHook struct {
 	started bool
 	// Sensitive values seen so far, and their masker.
 	secrets secrets
-	m       masker
+	m       redact.Masker
 }
 
 // NewJSONHook returns a JSONHook writing to w whose version event names
@@ -100,21 +101,23 @@ func (h *JSONHook) Plan(p *plan.Plan) {
 	h.emit(planEvent{Type: "plan", Plan: NewJSONPlan(p)})
 }
 
-// Mask makes the hook mask every sensitive value p carries in every
-// later event, also in errors and progress messages of steps that do not
+// Mask makes the hook mask every sensitive value p carries in the errors
+// and progress messages of every later event, also of steps that do not
 // carry the values themselves. Values carried by the steps the hook is
-// given are masked without it.
+// given are masked without it. Values shorter than redact.MinLen are
+// never masked, and step targets and details, which never hold a
+// sensitive value, are written as they are.
 func (h *JSONHook) Mask(p *plan.Plan) {
 	h.learn(p.Steps...)
 }
 
 // learn adds the sensitive values of steps and returns the masker.
-func (h *JSONHook) learn(steps ...*plan.Step) masker {
+func (h *JSONHook) learn(steps ...*plan.Step) redact.Masker {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := len(h.secrets)
 	h.secrets.add(steps...)
-	if len(h.secrets) != n || h.m.r == nil {
+	if len(h.secrets) != n {
 		h.m = h.secrets.masker()
 	}
 	return h.m
@@ -122,7 +125,8 @@ func (h *JSONHook) learn(steps ...*plan.Step) masker {
 
 // StepStarted writes a step_started event.
 func (h *JSONHook) StepStarted(s *plan.Step) {
-	h.emit(stepEvent{Type: "step_started", Step: stepRef(s, h.learn(s))})
+	h.learn(s)
+	h.emit(stepEvent{Type: "step_started", Step: stepRef(s)})
 }
 
 // StepFinished writes a step_finished event.
@@ -133,7 +137,8 @@ func (h *JSONHook) StepFinished(s *plan.Step, d time.Duration, err error) {
 // CompensationStarted writes a compensation_started event; the step is
 // the compensation, whose id ends in ".undo".
 func (h *JSONHook) CompensationStarted(s *plan.Step) {
-	h.emit(stepEvent{Type: "compensation_started", Step: stepRef(s, h.learn(s))})
+	h.learn(s)
+	h.emit(stepEvent{Type: "compensation_started", Step: stepRef(s)})
 }
 
 // CompensationFinished writes a compensation_finished event.
@@ -144,14 +149,14 @@ func (h *JSONHook) CompensationFinished(s *plan.Step, d time.Duration, err error
 // Progress writes a progress event.
 func (h *JSONHook) Progress(s *plan.Step, msg string) {
 	m := h.learn(s)
-	h.emit(progressEvent{Type: "progress", Step: stepRef(s, m), Message: m.mask(msg)})
+	h.emit(progressEvent{Type: "progress", Step: stepRef(s), Message: m.Mask(msg)})
 }
 
 // Diagnostic writes a diagnostic event; severity is "error" or
 // "warning".
 func (h *JSONHook) Diagnostic(severity, summary, detail string) {
 	m := h.learn()
-	h.emit(diagnosticEvent{Type: "diagnostic", Severity: severity, Summary: m.mask(summary), Detail: m.mask(detail)})
+	h.emit(diagnosticEvent{Type: "diagnostic", Severity: severity, Summary: m.Mask(summary), Detail: m.Mask(detail)})
 }
 
 // Summary writes the last event: how the operation ended (an
@@ -172,10 +177,10 @@ func (h *JSONHook) Err() error {
 	return h.err
 }
 
-func done(typ string, s *plan.Step, m masker, d time.Duration, err error) stepDoneEvent {
-	e := stepDoneEvent{Type: typ, Step: stepRef(s, m), Outcome: "ok", DurationMS: ms(d)}
+func done(typ string, s *plan.Step, m redact.Masker, d time.Duration, err error) stepDoneEvent {
+	e := stepDoneEvent{Type: typ, Step: stepRef(s), Outcome: "ok", DurationMS: ms(d)}
 	if err != nil {
-		msg := m.mask(err.Error())
+		msg := m.Mask(err.Error())
 		e.Outcome, e.Error = "failed", &msg
 	}
 	return e

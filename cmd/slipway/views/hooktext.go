@@ -10,6 +10,7 @@ import (
 
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/internal/panics"
+	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/state/records"
 )
@@ -44,7 +45,7 @@ type TextHook struct {
 	err  error
 	// Sensitive values seen so far, and their masker.
 	secrets secrets
-	m       masker
+	m       redact.Masker
 
 	// Live rendering.
 	live  bool
@@ -88,10 +89,12 @@ func realTicker(d time.Duration) (<-chan time.Time, func()) {
 	return t.C, t.Stop
 }
 
-// Mask makes the hook mask every sensitive value p carries in whatever
-// it writes later, also in errors and progress messages of steps that do
-// not carry the values themselves. Values carried by the steps the hook
-// is given are masked without it.
+// Mask makes the hook mask every sensitive value p carries in the errors
+// and progress messages it writes later, also of steps that do not carry
+// the values themselves. Values carried by the steps the hook is given
+// are masked without it. Values shorter than redact.MinLen are never
+// masked, and step targets and details, which never hold a sensitive
+// value, are written as they are.
 func (h *TextHook) Mask(p *plan.Plan) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -101,7 +104,7 @@ func (h *TextHook) Mask(p *plan.Plan) {
 func (h *TextHook) learn(steps ...*plan.Step) {
 	n := len(h.secrets)
 	h.secrets.add(steps...)
-	if len(h.secrets) != n || h.m.r == nil {
+	if len(h.secrets) != n {
 		h.m = h.secrets.masker()
 	}
 }
@@ -139,7 +142,7 @@ func (h *TextHook) Progress(s *plan.Step, msg string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.learn(s)
-	line := "      " + h.m.mask(oneLine(msg)) + "\n"
+	line := "      " + h.m.Mask(oneLine(msg)) + "\n"
 	if h.cur == nil {
 		h.closeOpen()
 		h.write(line)
@@ -204,7 +207,6 @@ func (h *TextHook) Err() error {
 // "undo service.backend.start.1: detail ...".
 func (h *TextHook) describe(s *plan.Step, undo string) string {
 	h.learn(s)
-	m := h.m
 	var who string
 	if undo != "" {
 		who = undo + strings.TrimSuffix(s.ID, ".undo")
@@ -216,7 +218,7 @@ func (h *TextHook) describe(s *plan.Step, undo string) string {
 		who += " " + s.Kind.String()
 	}
 	if s.Detail != "" {
-		who += ": " + m.mask(oneLine(s.Detail))
+		who += ": " + oneLine(s.Detail)
 	}
 	return who + " ..."
 }
@@ -243,7 +245,7 @@ func (h *TextHook) start(s *plan.Step, line string) {
 func (h *TextHook) finish(line string, d time.Duration, err error) {
 	result := fmt.Sprintf(" done (%s)\n", elapsed(d))
 	if err != nil {
-		result = fmt.Sprintf(" %s (%s): %s\n", h.c.paint(ansiRed, "failed"), elapsed(d), h.m.mask(oneLine(err.Error())))
+		result = fmt.Sprintf(" %s (%s): %s\n", h.c.paint(ansiRed, "failed"), elapsed(d), h.m.Mask(oneLine(err.Error())))
 	}
 	if h.cur != nil {
 		// The live line becomes the finished step's permanent line.

@@ -156,8 +156,8 @@ type JSONSummary struct {
 
 // PlanJSON writes p as one indented JSON document,
 // {"format_version": "1", "plan": {...}}, in the schema of docs/json.md.
-// Container environment values are left out and any sensitive value that
-// would appear elsewhere is masked. The only error is the writer's.
+// Container environment values are left out; nothing else of a plan is
+// sensitive. The only error is the writer's.
 func PlanJSON(w io.Writer, p *plan.Plan) error {
 	b, err := json.MarshalIndent(PlanDocument{FormatVersion: FormatVersion, Plan: NewJSONPlan(p)}, "", "  ")
 	if err != nil {
@@ -168,10 +168,9 @@ func PlanJSON(w io.Writer, p *plan.Plan) error {
 	return err
 }
 
-// NewJSONPlan converts p to the JSON schema, with sensitive values
-// masked and container environment values left out.
+// NewJSONPlan converts p to the JSON schema, container environment values
+// left out.
 func NewJSONPlan(p *plan.Plan) *JSONPlan {
-	p = masked(p)
 	s := summarize(p)
 	j := &JSONPlan{
 		Operation: p.Operation, Project: p.Project, Env: p.Env, Lineage: p.Lineage, Serial: p.Serial,
@@ -255,9 +254,9 @@ type StepRef struct {
 	Detail   string `json:"detail"`
 }
 
-func stepRef(s *plan.Step, m masker) StepRef {
+func stepRef(s *plan.Step) StepRef {
 	return StepRef{Index: s.Index, ID: s.ID, Resource: s.Resource, Kind: s.Kind.String(), Action: s.Action.String(),
-		Target: m.mask(s.Target), Detail: m.mask(s.Detail)}
+		Target: s.Target, Detail: s.Detail}
 }
 
 func strs(s []string) []string {

@@ -15,7 +15,6 @@ import (
 // on failure, and the summary in bold. It never writes ANSI codes or a
 // container environment value. The only error is the writer's.
 func PlanMarkdown(w io.Writer, p *plan.Plan) error {
-	p = masked(p)
 	var b bytes.Buffer
 	name := p.Project
 	if p.Env != "" {

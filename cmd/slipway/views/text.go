@@ -35,7 +35,6 @@ const kindWidth = 14
 // Container environment values are never rendered. The only error is the
 // writer's.
 func PlanText(w io.Writer, p *plan.Plan, o Options) error {
-	p = masked(p)
 	var b bytes.Buffer
 	c := painter(o.Color)
 	t := &textWriter{b: &b, width: o.Width}

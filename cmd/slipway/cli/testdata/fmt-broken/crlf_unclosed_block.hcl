@@ -1,0 +1,2 @@
+project "p" {
+  keep = 1

@@ -1,0 +1,2 @@
+/* open comment
+project "p" {}

@@ -1,0 +1,2 @@
+project "p" {}
+a = 1 /* never closed
