@@ -33,10 +33,11 @@ func baseSpec() providers.ContainerSpec {
 
 func TestCreateConfig(t *testing.T) {
 	tests := []struct {
-		name  string
-		edit  func(*providers.ContainerSpec)
-		check func(t *testing.T, cfg *container.Config, host *container.HostConfig)
-		nets  []string // expected endpoint of the create call
+		name     string
+		edit     func(*providers.ContainerSpec)
+		hostPort int
+		check    func(t *testing.T, cfg *container.Config, host *container.HostConfig)
+		nets     []string // expected endpoint of the create call
 	}{
 		{
 			name: "labels name identity, image reference and sensitive names",
@@ -83,6 +84,19 @@ func TestCreateConfig(t *testing.T) {
 				}
 				if _, ok := cfg.ExposedPorts["8000/tcp"]; !ok {
 					t.Errorf("port 8000/tcp not exposed: %v", cfg.ExposedPorts)
+				}
+			},
+		},
+		{
+			name:     "port pinned to the host port given, which a label records",
+			hostPort: 41234,
+			check: func(t *testing.T, cfg *container.Config, host *container.HostConfig) {
+				want := nat.PortMap{"8000/tcp": {{HostIP: "127.0.0.1", HostPort: "41234"}}}
+				if !reflect.DeepEqual(host.PortBindings, want) {
+					t.Errorf("bindings = %v, want %v", host.PortBindings, want)
+				}
+				if got := cfg.Labels[LabelHostPort]; got != "41234" {
+					t.Errorf("label %s = %q, want 41234", LabelHostPort, got)
 				}
 			},
 		},
@@ -149,7 +163,7 @@ func TestCreateConfig(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&spec)
 			}
-			cfg, host, netCfg, err := createConfig(spec, "sha256:pinned")
+			cfg, host, netCfg, err := createConfig(spec, "sha256:pinned", tt.hostPort)
 			if err != nil {
 				t.Fatalf("createConfig: %v", err)
 			}
@@ -187,7 +201,7 @@ func TestCreateConfigInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := baseSpec()
 			tt.edit(&spec)
-			_, _, _, err := createConfig(spec, "sha256:x")
+			_, _, _, err := createConfig(spec, "sha256:x", 0)
 			if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want ErrInvalidSpec mentioning %q", err, tt.want)
 			}
@@ -220,6 +234,44 @@ func TestRestartPolicy(t *testing.T) {
 		if !tt.wantErr && got != tt.want {
 			t.Errorf("restartPolicy(%q) = %+v, want %+v", tt.in, got, tt.want)
 		}
+	}
+}
+
+func TestCreateConfigHostPortOutOfRange(t *testing.T) {
+	if _, _, _, err := createConfig(baseSpec(), "sha256:x", 70000); !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "host port 70000") {
+		t.Fatalf("err = %v, want ErrInvalidSpec naming host port 70000", err)
+	}
+}
+
+// TestPolicyString: an observed policy reads as the spec that makes it, so
+// a plan compares the two.
+func TestPolicyString(t *testing.T) {
+	for _, in := range []string{"no", "always", "unless-stopped", "on-failure", "on-failure:5"} {
+		p, err := restartPolicy(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := policyString(p); got != in {
+			t.Errorf("policyString(restartPolicy(%q)) = %q", in, got)
+		}
+	}
+	if got := policyString(container.RestartPolicy{}); got != "no" {
+		t.Errorf("policyString of the zero policy = %q, want no", got)
+	}
+}
+
+func TestPortTaken(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"driver failed programming external connectivity on endpoint x: Bind for 127.0.0.1:41234 failed: port is already allocated": true,
+		"Error starting userland proxy: listen tcp4 127.0.0.1:41234: bind: address already in use":                                  true,
+		"OCI runtime create failed: exec: \"/app\": permission denied":                                                              false,
+	} {
+		if got := portTaken(errors.New(msg)); got != want {
+			t.Errorf("portTaken(%q) = %v, want %v", msg, got, want)
+		}
+	}
+	if portTaken(nil) {
+		t.Error("portTaken(nil) = true")
 	}
 }
 
