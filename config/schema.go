@@ -163,7 +163,7 @@ func Reference() []*BlockSchema {
 				{Name: "extra_hosts", Type: "list(string)", Doc: "Extra /etc/hosts entries, e.g. host.docker.internal:host-gateway."},
 				{Name: "memory", Type: "string", Default: `""`, Doc: `Memory limit, e.g. "256m"; empty means none.`},
 				{Name: "cpus", Type: "number", Default: "0", Doc: "CPU limit; 0 means none."},
-				{Name: "restart", Type: "string", Default: `"no"`, Doc: `Docker restart policy: "no", "always", "unless-stopped" or "on-failure".`},
+				{Name: "restart", Type: "string", Default: `"unless-stopped"`, Doc: `Docker restart policy: "unless-stopped", "always", "on-failure" or "no". A change applies to the live containers in place, without a release.`},
 				{Name: "stop_timeout", Type: "duration", Default: `"10s"`, Doc: "Grace period between SIGTERM and SIGKILL."},
 				{Name: "host_ip", Type: "string", Default: `"127.0.0.1"`, Doc: "Host address the container port is published on."},
 				{Name: "migrate", Type: "string", Default: `"before"`, Doc: `When database migrations run relative to this service's change: "before" or "after".`},
