@@ -451,7 +451,7 @@ type Notify struct {
 
 // Events returns the release events a notify block can subscribe to.
 func Events() []string {
-	return []string{"started", "paused", "promoted", "aborted", "succeeded", "failed", "rolled_back", "rollback_failed"}
+	return []string{"started", "paused", "promoted", "aborted", "succeeded", "failed", "rolled_back", "rollback_failed", "degraded", "recovered"}
 }
 
 // Service returns the service named name, or nil.

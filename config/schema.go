@@ -277,7 +277,7 @@ func Reference() []*BlockSchema {
 			Doc: "A webhook told about release events.",
 			Attrs: []*AttrSchema{
 				{Name: "webhook", Type: "string", Required: true, Doc: "URL posted to; always treated as sensitive."},
-				{Name: "on", Type: "list(string)", Doc: "Events sent; default all: started, paused, promoted, aborted, succeeded, failed, rolled_back, rollback_failed."},
+				{Name: "on", Type: "list(string)", Doc: "Events sent; default all: started, paused, promoted, aborted, succeeded, failed, rolled_back, rollback_failed, degraded, recovered."},
 				{Name: "format", Type: "string", Default: `"json"`, Doc: `Payload format: "json" or "slack".`},
 			},
 		},
