@@ -741,6 +741,9 @@ func (r *run) addrs(ctx context.Context, names []string) ([]string, error) {
 		if !ok || c.HostAddr == "" {
 			return nil, fmt.Errorf("container %s has no published address (is it running?)", n)
 		}
+		// The state keeps the address requests go to, which a container
+		// restarted on another port changed.
+		r.setLive(c)
 		out = append(out, c.HostAddr)
 	}
 	sort.Strings(out)

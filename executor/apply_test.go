@@ -656,3 +656,25 @@ func TestApplyUpdatesRestartPolicy(t *testing.T) {
 		t.Errorf("restart policy after the undo = %q, want no", got)
 	}
 }
+
+// TestTrafficRecordsTheLiveAddress: a container that answers on another
+// port than state recorded (restarted before its port was pinned) is
+// routed where it answers, and the state records that address.
+func TestTrafficRecordsTheLiveAddress(t *testing.T) {
+	h := newHarness(t)
+	h.prior.Services["web"].Containers[0].HostAddr = "127.0.0.1:39999"
+	back := &plan.Step{ID: "service.web.traffic.1", Resource: "service.web", Kind: plan.KindTraffic, Action: plan.Update,
+		Traffic: &plan.Traffic{Stable: []string{old}, Route: route(1, "v1")}}
+	p := newPlan(back)
+	p.Services = map[string]*state.Service{"web": h.prior.Services["web"].DeepCopy()}
+	st, _, err := h.apply(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(h.w.events(), "route web ["+oldIP+"]") {
+		t.Errorf("events %v: want the route to %s", h.w.events(), oldIP)
+	}
+	if got := st.Services["web"].Containers[0].HostAddr; got != oldIP {
+		t.Errorf("state records %s, want the address it answers on, %s", got, oldIP)
+	}
+}

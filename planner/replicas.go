@@ -34,6 +34,10 @@ type Replica struct {
 	// ExitCode is the exit code of its last run; RestartCount how many
 	// times its restart policy brought it back.
 	ExitCode, RestartCount int
+	// Moved is the address a running replica answers on when it is not
+	// the one its route sends requests to (Routed): restarted on another
+	// port, it serves nobody.
+	Moved, Routed string
 }
 
 // Looping reports whether the runtime keeps restarting the replica by its
@@ -43,7 +47,8 @@ func (r Replica) Looping() bool { return r.State == "restarting" || r.RestartCou
 
 // Replicas tells, for each service of prior (by name), how many of its
 // live release's replicas serve in obs. A replica serves when its
-// container runs and no image HEALTHCHECK reports it unhealthy or still
+// container runs on the address state recorded (the one its route sends
+// requests to) and no image HEALTHCHECK reports it unhealthy or still
 // starting. A plain function of its inputs: status and watch judge the
 // same way.
 func Replicas(prior *state.State, obs *providers.Observations) []ServiceReplicas {
@@ -62,6 +67,8 @@ func Replicas(prior *state.State, obs *providers.Observations) []ServiceReplicas
 			switch {
 			case !ok:
 				sr.Down = append(sr.Down, Replica{Name: c.Name, State: "missing"})
+			case moved(c, lc):
+				sr.Down = append(sr.Down, Replica{Name: c.Name, State: lc.State, Health: lc.Health, RestartCount: lc.RestartCount, Moved: lc.HostAddr, Routed: c.HostAddr})
 			case lc.Running() && lc.Health != "unhealthy" && lc.Health != "starting":
 				sr.Healthy++
 			default:

@@ -33,6 +33,15 @@ func TestReplicas(t *testing.T) {
 		t.Errorf("looping: %v %v %v, want only the restarting one", got[0].Down[0].Looping(), got[0].Down[1].Looping(), got[0].Down[2].Looping())
 	}
 
+	// A replica restarted on another port serves nobody: its route sends
+	// requests to the address state recorded.
+	obs = world(s1)
+	obs.Containers[1].HostAddr, obs.Containers[1].RestartCount = "127.0.0.1:45678", 1
+	if got := planner.Replicas(s1, obs); got[0].Healthy != 2 || len(got[0].Down) != 1 ||
+		got[0].Down[0].Moved != "127.0.0.1:45678" || got[0].Down[0].Routed != s1.Services["web"].Containers[1].HostAddr {
+		t.Errorf("a replica on another port: %+v, want it down, moved", got[0])
+	}
+
 	// A replica whose HEALTHCHECK still starts does not serve yet.
 	obs = world(s1)
 	obs.Containers[2].Health = "starting"

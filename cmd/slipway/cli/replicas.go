@@ -28,6 +28,9 @@ func describeDown(r planner.Replica) string {
 	if r.State == "missing" {
 		return r.Name + " is gone (removed outside slipway)"
 	}
+	if r.Moved != "" {
+		return fmt.Sprintf("%s runs on %s, but nginx sends its requests to %s (restarted on another port; 'slipway apply' routes to it again)", r.Name, r.Moved, r.Routed)
+	}
 	what := r.State
 	if r.Health != "" {
 		what += ", " + r.Health

@@ -27,6 +27,8 @@ func TestDescribeDown(t *testing.T) {
 		{planner.Replica{Name: "w-1", State: "restarting", ExitCode: 1, RestartCount: 4}, "w-1 is restarting (exit code 1, restarted 4 times: a restart loop)"},
 		{planner.Replica{Name: "w-1", State: "exited", ExitCode: 2, RestartCount: 1}, "w-1 is exited (exit code 2, restarted once: a restart loop)"},
 		{planner.Replica{Name: "w-1", State: "running", Health: "unhealthy"}, "w-1 is running, unhealthy"},
+		{planner.Replica{Name: "w-1", State: "running", RestartCount: 1, Moved: "127.0.0.1:2", Routed: "127.0.0.1:1"},
+			"w-1 runs on 127.0.0.1:2, but nginx sends its requests to 127.0.0.1:1 (restarted on another port; 'slipway apply' routes to it again)"},
 	} {
 		if got := describeDown(tt.r); got != tt.want {
 			t.Errorf("describeDown(%+v) = %q, want %q", tt.r, got, tt.want)
