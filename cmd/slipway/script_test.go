@@ -178,6 +178,8 @@ func TestScript(t *testing.T) {
 			"upstreams":  cmdUpstreams,
 			"replicas":   cmdReplicas,
 			"prometheus": cmdPrometheus,
+			"kill9":      cmdKill9,
+			"grouplog":   cmdGroupLog,
 		},
 	})
 }
