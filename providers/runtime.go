@@ -48,7 +48,8 @@ type Container struct {
 	// RestartCount is how many times the runtime restarted the container
 	// by its restart policy since it was last started by hand.
 	RestartCount int
-	// ExitCode is the exit code of its last run, when it is not running.
+	// ExitCode is the exit code of its last run, when it is not running
+	// (or waits to be restarted).
 	ExitCode int
 }
 

@@ -194,16 +194,28 @@ func (d *Docker) Observe(ctx context.Context, project, env string) ([]providers.
 		if _, ok := s.Labels[providers.LabelEnv]; !ok {
 			continue
 		}
-		c := fromSummary(s)
-		// The restart policy, count and exit code are not in the list.
-		if in, err := d.cli.ContainerInspect(ctx, s.ID); err == nil {
-			runInfo(&c, in)
-		} else if !cerrdefs.IsNotFound(err) {
-			return nil, fmt.Errorf("inspect container %q of project %q: %w", c.Name, project, err)
+		// The restart policy, count and exit code are not in the list, and
+		// a container restarting in a loop changes state between the list
+		// and an inspection: its state comes from the inspection too, so
+		// that state and exit code agree.
+		in, err := d.cli.ContainerInspect(ctx, s.ID)
+		switch {
+		case cerrdefs.IsNotFound(err):
+			continue // removed since the list
+		case err != nil:
+			return nil, fmt.Errorf("inspect container %q of project %q: %w", strings.TrimPrefix(firstName(s.Names), "/"), project, err)
 		}
-		out = append(out, c)
+		out = append(out, fromInspect(in, 0))
 	}
 	return out, nil
+}
+
+// firstName is the first of a listed container's names, "" when none.
+func firstName(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }
 
 // Start creates (if absent) and starts a container, returning it with its

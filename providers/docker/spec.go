@@ -305,46 +305,10 @@ func publishedAddr(ports nat.PortMap, port int) string {
 	return ""
 }
 
-// summaryAddr picks the host address of a listed container's published
-// tcp port with the lowest container port, preferring an IPv4 binding.
-func summaryAddr(ports []container.Port) string {
-	var best container.Port
-	found := false
-	for _, p := range ports {
-		if p.PublicPort == 0 || p.Type != "tcp" {
-			continue
-		}
-		switch {
-		case !found,
-			p.PrivatePort < best.PrivatePort,
-			p.PrivatePort == best.PrivatePort && isIPv4(p.IP) && !isIPv4(best.IP):
-			best, found = p, true
-		}
-	}
-	if !found {
-		return ""
-	}
-	return hostAddr(best.IP, strconv.Itoa(int(best.PublicPort)))
-}
-
 // isIPv4 reports whether a binding's host IP is IPv4 ("" counts).
 func isIPv4(s string) bool {
 	ip := net.ParseIP(s)
 	return s == "" || (ip != nil && ip.To4() != nil)
-}
-
-// statusHealth reads the health of a listed container from its status
-// text ("Up 3 seconds (healthy)").
-func statusHealth(status string) string {
-	switch {
-	case strings.Contains(status, "(health: starting)"):
-		return string(container.Starting)
-	case strings.Contains(status, "(unhealthy)"):
-		return string(container.Unhealthy)
-	case strings.Contains(status, "(healthy)"):
-		return string(container.Healthy)
-	}
-	return ""
 }
 
 // fromLabels fills the labelled fields of a container.
@@ -359,25 +323,6 @@ func fromLabels(c *providers.Container, labels map[string]string) {
 	c.Image = labels[LabelImage]
 }
 
-// fromSummary converts a listed container.
-func fromSummary(s container.Summary) providers.Container {
-	c := providers.Container{
-		ID:       s.ID,
-		ImageID:  s.ImageID,
-		State:    string(s.State),
-		Health:   statusHealth(s.Status),
-		HostAddr: summaryAddr(s.Ports),
-	}
-	if len(s.Names) > 0 {
-		c.Name = strings.TrimPrefix(s.Names[0], "/")
-	}
-	fromLabels(&c, s.Labels)
-	if c.Image == "" {
-		c.Image = s.Image
-	}
-	return c
-}
-
 // runInfo fills what only an inspection tells of a container: its
 // restart policy, how often it was restarted, and its last exit code.
 func runInfo(c *providers.Container, in container.InspectResponse) {
@@ -385,7 +330,9 @@ func runInfo(c *providers.Container, in container.InspectResponse) {
 	if in.HostConfig != nil {
 		c.Restart = policyString(in.HostConfig.RestartPolicy)
 	}
-	if in.State != nil && !in.State.Running {
+	// A container waiting to be restarted counts as running (and
+	// restarting) for the engine; its exit code is its last run's.
+	if in.State != nil && (!in.State.Running || in.State.Restarting) {
 		c.ExitCode = in.State.ExitCode
 	}
 }
@@ -401,7 +348,9 @@ func fromInspect(in container.InspectResponse, port int) providers.Container {
 	runInfo(&c, in)
 	if in.State != nil {
 		c.State = string(in.State.Status)
-		if in.State.Health != nil && in.State.Health.Status != container.NoHealthcheck {
+		// The engine keeps the health of a container's last run after it
+		// stops: it says nothing of one that does not run.
+		if in.State.Running && !in.State.Restarting && in.State.Health != nil && in.State.Health.Status != container.NoHealthcheck {
 			c.Health = string(in.State.Health.Status)
 		}
 	}

@@ -301,44 +301,6 @@ func TestLabelMismatch(t *testing.T) {
 	}
 }
 
-func TestStatusHealth(t *testing.T) {
-	tests := map[string]string{
-		"Up 3 seconds (healthy)":         "healthy",
-		"Up 3 seconds (unhealthy)":       "unhealthy",
-		"Up 1 second (health: starting)": "starting",
-		"Up 2 minutes":                   "",
-		"Exited (1) 5 seconds ago":       "",
-	}
-	for in, want := range tests {
-		if got := statusHealth(in); got != want {
-			t.Errorf("statusHealth(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestSummaryAddr(t *testing.T) {
-	tests := []struct {
-		name  string
-		ports []container.Port
-		want  string
-	}{
-		{"none", nil, ""},
-		{"unpublished", []container.Port{{PrivatePort: 8000, Type: "tcp"}}, ""},
-		{"loopback", []container.Port{{IP: "127.0.0.1", PrivatePort: 8000, PublicPort: 49153, Type: "tcp"}}, "127.0.0.1:49153"},
-		{"any address means loopback", []container.Port{{IP: "0.0.0.0", PrivatePort: 80, PublicPort: 5000, Type: "tcp"}}, "127.0.0.1:5000"},
-		{"ipv4 preferred", []container.Port{
-			{IP: "::", PrivatePort: 80, PublicPort: 5001, Type: "tcp"},
-			{IP: "10.1.2.3", PrivatePort: 80, PublicPort: 5000, Type: "tcp"},
-		}, "10.1.2.3:5000"},
-		{"udp ignored", []container.Port{{IP: "127.0.0.1", PrivatePort: 53, PublicPort: 5353, Type: "udp"}}, ""},
-	}
-	for _, tt := range tests {
-		if got := summaryAddr(tt.ports); got != tt.want {
-			t.Errorf("%s: summaryAddr = %q, want %q", tt.name, got, tt.want)
-		}
-	}
-}
-
 func TestPublishedAddr(t *testing.T) {
 	ports := nat.PortMap{
 		"8000/tcp": {{HostIP: "::", HostPort: "40001"}, {HostIP: "127.0.0.1", HostPort: "40000"}},
@@ -362,24 +324,30 @@ func TestPublishedAddr(t *testing.T) {
 	}
 }
 
-func TestFromSummary(t *testing.T) {
-	s := container.Summary{
-		ID:      "c0ffee",
-		Names:   []string{"/shop-web-r7-1"},
-		Image:   "sha256:feed",
-		ImageID: "sha256:feed",
-		Labels:  specLabels(baseSpec()),
-		State:   "exited",
-		Status:  "Exited (0) 3 seconds ago",
+func TestFromInspect(t *testing.T) {
+	in := container.InspectResponse{
+		ContainerJSONBase: &container.ContainerJSONBase{
+			ID: "c0ffee", Name: "/shop-web-r7-1", Image: "sha256:feed", RestartCount: 2,
+			State:      &container.State{Status: "running", Running: true, Health: &container.Health{Status: container.Healthy}},
+			HostConfig: &container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "unless-stopped"}},
+		},
+		Config:          &container.Config{Labels: specLabels(baseSpec())},
+		NetworkSettings: &container.NetworkSettings{},
 	}
-	got := fromSummary(s)
+	in.NetworkSettings.Ports = nat.PortMap{"8000/tcp": {{HostIP: "127.0.0.1", HostPort: "40000"}}}
+	got := fromInspect(in, 0)
 	want := providers.Container{
 		ID: "c0ffee", Name: "shop-web-r7-1", Project: "shop", Env: "staging", Service: "web",
 		Release: 7, Color: "green", Index: 1, ConfigHash: "abc123",
-		Image: "shop/web:1.2", ImageID: "sha256:feed", State: "exited",
+		Image: "shop/web:1.2", ImageID: "sha256:feed", State: "running", Health: "healthy", HostAddr: "127.0.0.1:40000",
+		Restart: "unless-stopped", RestartCount: 2,
 	}
 	if got != want {
-		t.Errorf("fromSummary =\n%+v\nwant\n%+v", got, want)
+		t.Errorf("fromInspect =\n%+v\nwant\n%+v", got, want)
+	}
+	in.State = &container.State{Status: "exited", ExitCode: 137, Health: &container.Health{Status: container.Unhealthy}}
+	if got := fromInspect(in, 0); got.State != "exited" || got.Health != "" || got.ExitCode != 137 {
+		t.Errorf("fromInspect of an exited container = %+v, want exited, exit code 137, no health of its last run", got)
 	}
 }
 
@@ -453,5 +421,28 @@ func TestTCPPorts(t *testing.T) {
 	}
 	if got := tcpPorts(nil); len(got) != 0 {
 		t.Fatalf("tcpPorts(nil) = %v", got)
+	}
+}
+
+// TestRunInfo: the policy, restart count and last exit code of an
+// inspected container; a container waiting to be restarted, which the
+// engine reports as running, keeps the exit code of its last run.
+func TestRunInfo(t *testing.T) {
+	in := func(running, restarting bool) container.InspectResponse {
+		return container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{
+			RestartCount: 4,
+			State:        &container.State{Running: running, Restarting: restarting, ExitCode: 3},
+			HostConfig:   &container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 5}},
+		}}
+	}
+	for _, tt := range []struct {
+		running, restarting bool
+		exit                int
+	}{{false, false, 3}, {true, true, 3}, {true, false, 0}} {
+		var c providers.Container
+		runInfo(&c, in(tt.running, tt.restarting))
+		if c.Restart != "on-failure:5" || c.RestartCount != 4 || c.ExitCode != tt.exit {
+			t.Errorf("running %v restarting %v: %+v, want on-failure:5, 4 restarts, exit code %d", tt.running, tt.restarting, c, tt.exit)
+		}
 	}
 }
