@@ -133,19 +133,22 @@ func (m *replicaMonitor) look(reps []planner.ServiceReplicas) string {
 	return notify.EventRecovered
 }
 
-// replicaWatch looks at the replicas of release watched every poll
-// while ctx lasts, and when the release becomes degraded or recovers,
-// says so through tell and tells the notify blocks. It skips a look while
-// another release is the current one.
+// replicaWatch looks at the replicas of the live release every poll
+// while ctx lasts, and when it becomes degraded or recovers, says so
+// through tell and tells the notify blocks. The live release is the
+// state's, whichever it is by then (a repair makes a new one of the same
+// containers). It does not look while an operation is under way or
+// paused (its journal exists): containers start and stop then before the
+// state says so.
 type replicaWatch struct {
 	se       *session
 	runtime  providers.Runtime
-	watched  int
 	poll     time.Duration
 	tell     func(line string)
 	notifier *notify.Notifier
-	// read returns the current state; nil reads the backend.
-	read func() (*state.State, error)
+	// read returns the current state and whether an operation's journal
+	// exists; nil reads the backend.
+	read func() (*state.State, bool, error)
 }
 
 // start runs the watch in the background; wait waits for it after ctx
@@ -162,7 +165,14 @@ func (w *replicaWatch) start(ctx context.Context) (wait func()) {
 func (w *replicaWatch) run(ctx context.Context) {
 	read := w.read
 	if read == nil {
-		read = w.se.backend.Read
+		read = func() (*state.State, bool, error) {
+			j, err := w.se.backend.ReadJournal()
+			if err != nil || j != nil {
+				return nil, true, err
+			}
+			st, err := w.se.backend.Read()
+			return st, false, err
+		}
 	}
 	var m replicaMonitor
 	var lastErr string
@@ -174,8 +184,8 @@ func (w *replicaWatch) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		st, err := read()
-		if err != nil || st.Release != w.watched {
+		st, busy, err := read()
+		if err != nil || busy || st.Release == 0 {
 			continue
 		}
 		cs, err := w.runtime.Observe(ctx, st.Project, st.Env)
@@ -192,19 +202,19 @@ func (w *replicaWatch) run(ctx context.Context) {
 		if ev == "" {
 			continue
 		}
-		e := notify.Event{Type: ev, Project: st.Project, Env: st.Env, Release: w.watched, PriorRelease: w.watched,
+		e := notify.Event{Type: ev, Project: st.Project, Env: st.Env, Release: st.Release, PriorRelease: st.Release,
 			Operation: "watch", Who: who()}
 		if ev == notify.EventDegraded {
 			logs := w.se.downLogs(ctx, w.runtime, reps)
 			e.Summary = degradedSummary(reps)
 			e.Details = downDetails(reps, logs)
-			w.tell(fmt.Sprintf("slipway: release #%d is degraded: %s", w.watched, e.Summary))
+			w.tell(fmt.Sprintf("slipway: release #%d is degraded: %s", st.Release, e.Summary))
 			for _, d := range e.Details {
 				w.tell("  " + d)
 			}
 		} else {
 			e.Summary = "every replica serves again"
-			w.tell(fmt.Sprintf("slipway: release #%d serves with every replica again", w.watched))
+			w.tell(fmt.Sprintf("slipway: release #%d serves with every replica again", st.Release))
 		}
 		for _, warning := range w.notifier.Send(ctx, e) {
 			w.tell("slipway: warning: " + warning)

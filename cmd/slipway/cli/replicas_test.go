@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,9 +90,10 @@ func TestReplicaWatchTellsOnce(t *testing.T) {
 	var lines []string
 	var lmu sync.Mutex
 	se := &session{}
-	w := &replicaWatch{se: se, runtime: rt, watched: 3, poll: time.Millisecond,
+	var busy atomic.Bool
+	w := &replicaWatch{se: se, runtime: rt, poll: time.Millisecond,
 		notifier: notify.New([]*config.Notify{{Name: "ops", Webhook: config.Secret{Value: srv.URL}}}, notify.Options{}),
-		read:     func() (*state.State, error) { return st, nil },
+		read:     func() (*state.State, bool, error) { return st, busy.Load(), nil },
 		tell: func(l string) {
 			lmu.Lock()
 			lines = append(lines, l)
@@ -105,6 +107,11 @@ func TestReplicaWatchTellsOnce(t *testing.T) {
 		}
 	}
 	look(3)
+	// While an operation's journal exists, replicas come and go: no look.
+	busy.Store(true)
+	rt.set(up("shop-web-r3-1"))
+	time.Sleep(20 * time.Millisecond)
+	busy.Store(false)
 	rt.set(up("shop-web-r3-1"), providers.Container{Name: "shop-web-r3-2", State: "restarting", ExitCode: 2, RestartCount: 5})
 	look(5)
 	rt.set(up("shop-web-r3-1"), up("shop-web-r3-2"))

@@ -35,12 +35,14 @@ current one, rolls back to the release before it as 'slipway rollback
 changes nothing and says so (exit 1). Exit 0 when the watch ends without a
 fail.
 
-While it runs, the watch also looks at the release's replicas every 2s:
-when fewer serve than the release runs (a container exited, restarts in a
-loop, or fails its HEALTHCHECK) it says so, with each replica's state and
-last log lines, and sends the "degraded" event to the notify blocks; when
-they all serve again, "recovered". This changes neither the verdict nor
-the exit code.`,
+While it runs, the watch also looks at the live release's replicas every
+2s: when fewer serve than the release runs (a container exited, restarts
+in a loop, fails its HEALTHCHECK, or answers on another port than nginx
+sends requests to) it says so, with each replica's state and last log
+lines, and sends the "degraded" event to the notify blocks; when they all
+serve again, "recovered". It does not look while an apply, rollback or
+paused canary holds a journal. This changes neither the verdict nor the
+exit code.`,
 		Flags: append(varFlags(),
 			&cli.DurationFlag{Name: "lock-timeout", Usage: "on a fail verdict, wait up to `DURATION` for the state lock to roll back", Value: 5 * time.Minute},
 			&cli.DurationFlag{Name: "duration", Usage: "watch for `DURATION` instead of each watch block's duration"},
@@ -92,7 +94,7 @@ func (se *session) watch(ctx context.Context, override time.Duration) error {
 		notifier = notify.New(se.cfg.Notifies, notify.Options{})
 	}
 	rctx, stopReplicas := context.WithCancel(ctx)
-	waitReplicas := (&replicaWatch{se: se, runtime: set.Runtime, watched: watched, poll: replicaPoll, notifier: notifier,
+	waitReplicas := (&replicaWatch{se: se, runtime: set.Runtime, poll: replicaPoll, notifier: notifier,
 		tell: func(l string) {
 			select {
 			case lines <- l:
