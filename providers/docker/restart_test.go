@@ -107,6 +107,21 @@ func testPortTakenTriesAnother(t *testing.T, e *env) {
 		t.Fatalf("started %+v after %d port choices; want a second port, not %d", c, calls, taken)
 	}
 
+	// Stopped, its pinned port taken by another program: starting it
+	// again says what to do, it does not move it.
+	if err := d.Stop(ctx, spec.Name, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	again, err := net.Listen("tcp", c.HostAddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Start(ctx, spec)
+	again.Close()
+	if err == nil || !strings.Contains(err.Error(), "its pinned host port is taken") || !strings.Contains(err.Error(), "docker rm "+spec.Name) {
+		t.Fatalf("start with its pinned port taken: err = %v, want the port named taken and what to do", err)
+	}
+
 	d.freePort = func(string) (int, error) { return taken, nil }
 	spec = e.spec(t, p, e.plain, 2)
 	_, err = d.Start(ctx, spec)
