@@ -25,7 +25,6 @@ type config struct {
 	Latency    time.Duration
 	FailHealth bool
 	LogEnv     bool
-	CrashFile  string // exit 3 at start while this file exists
 }
 
 // configFromEnv reads the configuration through getenv and reports every
@@ -35,8 +34,6 @@ func configFromEnv(getenv func(string) string) (config, error) {
 		Port:    valueOr(getenv("PORT"), "8080"),
 		Version: valueOr(getenv("VERSION"), "dev"),
 		Color:   valueOr(getenv("COLOR"), valueOr(getenv("SLIPWAY_COLOR"), "none")),
-		// CRASH_FILE is a path inside the container.
-		CrashFile: getenv("CRASH_FILE"),
 	}
 	var errs []error
 	if p, err := strconv.Atoi(cfg.Port); err != nil || p < 1 || p > 65535 {

@@ -23,8 +23,6 @@
 //	LATENCY_MS      delay in milliseconds added to every request to /
 //	FAIL_HEALTH     1 or true makes /health answer 503
 //	DEMO_LOG_ENV    1 prints the environment at start and enables /env
-//	CRASH_FILE      a path: while a file exists there, demoapp exits 3 at
-//	                start, so that a restart policy restarts it in a loop
 //	DATABASE_URL    keeps one connection to this PostgreSQL database open (and
 //	                reconnects when it is lost), as an app's pool would; /db
 //	                answers 200 "connected" while it is up

@@ -57,12 +57,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, environ
 		return 0
 	}
 
-	if cfg.CrashFile != "" {
-		if _, err := os.Stat(cfg.CrashFile); err == nil {
-			fmt.Fprintf(stderr, "demoapp: crashing at start: %s exists\n", cfg.CrashFile)
-			return 3
-		}
-	}
 	var env []string
 	if cfg.LogEnv {
 		env = environ()

@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,21 +75,6 @@ func TestRunUsageErrors(t *testing.T) {
 				t.Errorf("stderr %q lacks %q", stderr.String(), tt.want)
 			}
 		})
-	}
-}
-
-// TestRunCrashesWhileCrashFileExists: the knob of a crash loop.
-func TestRunCrashesWhileCrashFileExists(t *testing.T) {
-	crash := filepath.Join(t.TempDir(), "crash")
-	if err := os.WriteFile(crash, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	if got := run(context.Background(), nil, envFunc("CRASH_FILE", crash), nil, io.Discard, &stderr); got != 3 {
-		t.Fatalf("exit %d, want 3", got)
-	}
-	if want := "demoapp: crashing at start: " + crash + " exists\n"; stderr.String() != want {
-		t.Errorf("stderr %q, want %q", stderr.String(), want)
 	}
 }
 
