@@ -26,8 +26,8 @@ type Replica struct {
 	// Name is the container's name.
 	Name string
 	// State is the runtime's ("exited", "restarting", "running" for one
-	// whose HEALTHCHECK fails, ...), or "missing" when the container is
-	// gone.
+	// whose HEALTHCHECK fails or that answers on another port, ...), or
+	// "missing" when the container is gone.
 	State string
 	// Health is the image HEALTHCHECK's verdict, "" without one.
 	Health string
@@ -48,8 +48,11 @@ func (r Replica) Looping() bool { return r.State == "restarting" || r.RestartCou
 // Replicas tells, for each service of prior (by name), how many of its
 // live release's replicas serve in obs. A replica serves when its
 // container runs on the address state recorded (the one its route sends
-// requests to) and no image HEALTHCHECK reports it unhealthy or still
-// starting. A plain function of its inputs: status and watch judge the
+// requests to) and no image HEALTHCHECK reports it unhealthy. One whose
+// HEALTHCHECK is still starting serves if it never restarted, since a
+// release routes to a replica only after its own health gate passed (the
+// engine's first check may come later); one its restart policy brought
+// back passed no gate, and serves once its HEALTHCHECK says so. A plain function of its inputs: status and watch judge the
 // same way.
 func Replicas(prior *state.State, obs *providers.Observations) []ServiceReplicas {
 	live := map[string]providers.Container{}
@@ -69,7 +72,7 @@ func Replicas(prior *state.State, obs *providers.Observations) []ServiceReplicas
 				sr.Down = append(sr.Down, Replica{Name: c.Name, State: "missing"})
 			case moved(c, lc):
 				sr.Down = append(sr.Down, Replica{Name: c.Name, State: lc.State, Health: lc.Health, RestartCount: lc.RestartCount, Moved: lc.HostAddr, Routed: c.HostAddr})
-			case lc.Running() && lc.Health != "unhealthy" && lc.Health != "starting":
+			case lc.Running() && lc.Health != "unhealthy" && (lc.Health != "starting" || lc.RestartCount == 0):
 				sr.Healthy++
 			default:
 				sr.Down = append(sr.Down, Replica{Name: c.Name, State: lc.State, Health: lc.Health, ExitCode: lc.ExitCode, RestartCount: lc.RestartCount})

@@ -42,10 +42,16 @@ func TestReplicas(t *testing.T) {
 		t.Errorf("a replica on another port: %+v, want it down, moved", got[0])
 	}
 
-	// A replica whose HEALTHCHECK still starts does not serve yet.
+	// A replica whose HEALTHCHECK has not run yet serves: the release's
+	// own health gate let requests reach it.
 	obs = world(s1)
 	obs.Containers[2].Health = "starting"
-	if got := planner.Replicas(s1, obs); got[0].Healthy != 2 || len(got[0].Down) != 1 || got[0].Down[0].Health != "starting" {
-		t.Errorf("a replica still starting: %+v, want it down", got[0])
+	if got := planner.Replicas(s1, obs); got[0].Degraded() {
+		t.Errorf("a replica whose HEALTHCHECK is starting: %+v, want it serving", got[0])
+	}
+	// One its restart policy just brought back has passed no gate.
+	obs.Containers[2].RestartCount = 1
+	if got := planner.Replicas(s1, obs); got[0].Healthy != 2 || len(got[0].Down) != 1 || !got[0].Down[0].Looping() {
+		t.Errorf("a restarted replica whose HEALTHCHECK is starting: %+v, want it down", got[0])
 	}
 }
