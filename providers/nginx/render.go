@@ -25,10 +25,14 @@ var ErrInvalidSpec = errors.New("invalid route")
 //	group                   "stable" or "candidate": the group that served it
 //	status                  response status
 //	request_time            seconds with millisecond resolution
-//	upstream_response_time  seconds; "-" when no upstream was contacted
+//	upstream_response_time  seconds; "-" when no upstream was contacted;
+//	                        one per peer tried, ", " separated, when a
+//	                        connection failed and another peer answered
 //	request_method          GET, POST, ...
 //	request_uri             the full original URI, nginx-escaped (no tab)
-//	upstream_addr           host:port of the container; "-" when none
+//	upstream_addr           host:port of the container; "-" when none; the
+//	                        peers tried in order, ", " separated, the last
+//	                        the one that answered
 //	route                   "<project>/<env>/<service>" (env may be empty)
 //	version                 the group's version (StableVersion or CandidateVersion), "-" when unset
 //
