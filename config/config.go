@@ -183,7 +183,7 @@ type Service struct {
 	Memory string
 	// CPUs is the CPU limit; 0 means none.
 	CPUs float64
-	// Restart is the docker restart policy (default "no").
+	// Restart is the docker restart policy (default "unless-stopped").
 	Restart string
 	// StopTimeout is the grace period before a stop kills (default 10s).
 	StopTimeout time.Duration
@@ -451,7 +451,7 @@ type Notify struct {
 
 // Events returns the release events a notify block can subscribe to.
 func Events() []string {
-	return []string{"started", "paused", "promoted", "aborted", "succeeded", "failed", "rolled_back", "rollback_failed"}
+	return []string{"started", "paused", "promoted", "aborted", "succeeded", "failed", "rolled_back", "rollback_failed", "degraded", "recovered"}
 }
 
 // Service returns the service named name, or nil.

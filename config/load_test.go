@@ -79,7 +79,7 @@ func TestLoadFull(t *testing.T) {
 		t.Errorf("Services = %s", got)
 	}
 	be := cfg.Service("backend")
-	if be.Image != "thebot/backend:1.3.0" || be.Replicas != 2 || be.Port != 8000 || be.HostIP != "127.0.0.1" || be.Restart != "no" || be.StopTimeout != 10*time.Second {
+	if be.Image != "thebot/backend:1.3.0" || be.Replicas != 2 || be.Port != 8000 || be.HostIP != "127.0.0.1" || be.Restart != "unless-stopped" || be.StopTimeout != 10*time.Second {
 		t.Errorf("backend = %+v", be)
 	}
 	wantEnv := []EnvVar{{"DEBUG", "false", false}, {"DSN", "key=" + secretKey, true}, {"SECRET_KEY", secretKey, true}}

@@ -234,7 +234,7 @@ func Reference() []*BlockSchema {
 				{Name: "extra_hosts", Type: "list(string)", Doc: "Extra /etc/hosts entries, NAME:IP or NAME:host-gateway, e.g. host.docker.internal:host-gateway."},
 				{Name: "memory", Type: "string", Default: `""`, Doc: `Memory limit, a whole number with an optional unit b, k, m or g, from 6m (Docker's least) to 1024g, e.g. "256m"; empty or "0" means none.`},
 				{Name: "cpus", Type: "number", Default: "0", Max: 1024, Doc: "CPU limit; 0 means none, else at least 0.01 (Docker also refuses more CPUs than the host has)."},
-				{Name: "restart", Type: "string", Default: `"no"`, Doc: `Docker restart policy: "no", "always", "unless-stopped" or "on-failure".`},
+				{Name: "restart", Type: "string", Default: `"unless-stopped"`, Doc: `Docker restart policy: "unless-stopped", "always", "on-failure" or "no". A change applies to the live containers in place, without a release.`},
 				{Name: "stop_timeout", Type: "duration", Default: `"10s"`, MaxDuration: time.Hour, Doc: "Grace period between SIGTERM and SIGKILL."},
 				{Name: "host_ip", Type: "string", Default: `"127.0.0.1"`, Doc: "Host IP address the container port is published on."},
 				{Name: "migrate", Type: "string", Default: `"before"`, Doc: `When database migrations run relative to this service's change: "before" or "after".`},
@@ -348,7 +348,7 @@ func Reference() []*BlockSchema {
 			Doc: "A webhook told about release events.",
 			Attrs: []*AttrSchema{
 				{Name: "webhook", Type: "string", Required: true, Doc: "http:// or https:// URL posted to; always treated as sensitive."},
-				{Name: "on", Type: "list(string)", Doc: "Events sent; default all: started, paused, promoted, aborted, succeeded, failed, rolled_back, rollback_failed."},
+				{Name: "on", Type: "list(string)", Doc: "Events sent; default all: started, paused, promoted, aborted, succeeded, failed, rolled_back, rollback_failed, degraded, recovered."},
 				{Name: "format", Type: "string", Default: `"json"`, Doc: `Payload format: "json" or "slack".`},
 			},
 		},

@@ -450,6 +450,14 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
 			return r.provs.Runtime.Remove(ctx, n)
 		})
+	case plan.KindUpdate:
+		u, ok := r.provs.Runtime.(providers.RestartUpdater)
+		if !ok {
+			return fmt.Errorf("the container runtime cannot change the restart policy of %s in place", strings.Join(s.Names, ", "))
+		}
+		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
+			return u.UpdateRestart(ctx, n, s.Restart)
+		})
 	case plan.KindPause:
 		if s.Approve {
 			if r.opts.AutoApprove || (r.opts.Approve != nil && r.opts.Approve(s)) {
@@ -733,6 +741,9 @@ func (r *run) addrs(ctx context.Context, names []string) ([]string, error) {
 		if !ok || c.HostAddr == "" {
 			return nil, fmt.Errorf("container %s has no published address (is it running?)", n)
 		}
+		// The state keeps the address requests go to, which a container
+		// restarted on another port changed.
+		r.setLive(c)
 		out = append(out, c.HostAddr)
 	}
 	sort.Strings(out)

@@ -614,3 +614,67 @@ func TestTrafficStartsStoppedTargets(t *testing.T) {
 		t.Errorf("calls = %q, want %q", got, want)
 	}
 }
+
+// updateStep sets restart policy unless-stopped on the live container,
+// undone by setting "no" back.
+func updateStep() *plan.Step {
+	return &plan.Step{ID: "service.web.update.1", Resource: "service.web", Kind: plan.KindUpdate, Action: plan.Update, Target: old,
+		Detail: "restart policy no -> unless-stopped", Names: []string{old}, Restart: "unless-stopped",
+		Compensation: &plan.Step{Kind: plan.KindUpdate, Action: plan.Update, Target: old, Detail: "restart policy back to no",
+			Names: []string{old}, Restart: "no"}}
+}
+
+// TestApplyUpdatesRestartPolicy: an update step changes the live
+// container's policy between its journal entries, and a later failure
+// sets the old policy back.
+func TestApplyUpdatesRestartPolicy(t *testing.T) {
+	h := newHarness(t)
+	if _, _, err := h.apply(t.Context(), newPlan(updateStep())); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	diffLines(t, "events", h.w.events(), []string{
+		"journal open",
+		"observe",
+		"journal intent service.web.update.1",
+		"restart-policy " + old + " unless-stopped",
+		"journal done service.web.update.1",
+	})
+
+	h = newHarness(t)
+	h.checker.fail["post"] = errBoom
+	_, _, err := h.apply(t.Context(), newPlan(updateStep(), checkStep("post")))
+	if err == nil || err.Outcome != executor.RolledBack {
+		t.Fatalf("Apply with a failing post check: %v, want rolled back", err)
+	}
+	diffLines(t, "events", h.w.events("journal"), []string{
+		"observe",
+		"restart-policy " + old + " unless-stopped",
+		"checks post",
+		"restart-policy " + old + " no",
+	})
+	if got := h.w.containers[old].Restart; got != "no" {
+		t.Errorf("restart policy after the undo = %q, want no", got)
+	}
+}
+
+// TestTrafficRecordsTheLiveAddress: a container that answers on another
+// port than state recorded (restarted before its port was pinned) is
+// routed where it answers, and the state records that address.
+func TestTrafficRecordsTheLiveAddress(t *testing.T) {
+	h := newHarness(t)
+	h.prior.Services["web"].Containers[0].HostAddr = "127.0.0.1:39999"
+	back := &plan.Step{ID: "service.web.traffic.1", Resource: "service.web", Kind: plan.KindTraffic, Action: plan.Update,
+		Traffic: &plan.Traffic{Stable: []string{old}, Route: route(1, "v1")}}
+	p := newPlan(back)
+	p.Services = map[string]*state.Service{"web": h.prior.Services["web"].DeepCopy()}
+	st, _, err := h.apply(t.Context(), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(h.w.events(), "route web ["+oldIP+"]") {
+		t.Errorf("events %v: want the route to %s", h.w.events(), oldIP)
+	}
+	if got := st.Services["web"].Containers[0].HostAddr; got != oldIP {
+		t.Errorf("state records %s, want the address it answers on, %s", got, oldIP)
+	}
+}

@@ -194,6 +194,20 @@ func (r *fakeRuntime) Logs(ctx context.Context, name string, n int) ([]string, e
 	return nil, nil
 }
 
+func (r *fakeRuntime) UpdateRestart(ctx context.Context, name, policy string) error {
+	w := r.w
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.mutating("restart-policy " + name + " " + policy); err != nil {
+		return err
+	}
+	if c, ok := w.containers[name]; ok {
+		c.Restart = policy
+		w.containers[name] = c
+	}
+	return nil
+}
+
 type fakeRouter struct{ w *fakeWorld }
 
 func (r *fakeRouter) Render(spec providers.RouteSpec) ([]byte, error) { return nil, nil }
@@ -233,9 +247,10 @@ func (r *fakeRouter) Remove(ctx context.Context, project, env, service string) e
 func (r *fakeRouter) Mode() string { return "reload" }
 
 var (
-	_ providers.Runtime = (*fakeRuntime)(nil)
-	_ providers.Router  = (*fakeRouter)(nil)
-	_ executor.Journal  = (*fakeJournal)(nil)
+	_ providers.Runtime        = (*fakeRuntime)(nil)
+	_ providers.RestartUpdater = (*fakeRuntime)(nil)
+	_ providers.Router         = (*fakeRouter)(nil)
+	_ executor.Journal         = (*fakeJournal)(nil)
 )
 
 // fakeChecker fails the phases listed in fail.

@@ -29,6 +29,12 @@ const (
 	EventSucceeded  = "succeeded"
 	EventFailed     = "failed"
 	EventRolledBack = "rolled_back"
+	// EventDegraded: a watch saw the live release serve with fewer
+	// healthy replicas than it runs (Details say which, and why).
+	EventDegraded = "degraded"
+	// EventRecovered: a watch saw a degraded release serve with every
+	// replica again.
+	EventRecovered = "recovered"
 )
 
 // Event is one thing that happened to a release.
@@ -54,6 +60,10 @@ type Event struct {
 	Error string
 	// Record is the path of the operation's markdown record.
 	Record string
+	// Details are lines that say more than Summary, such as each replica
+	// that does not serve and its last log lines (sensitive values
+	// masked by whoever made them).
+	Details []string
 }
 
 // Options tune how a Notifier posts. The zero value gives the defaults.

@@ -136,11 +136,23 @@ func TestText(t *testing.T) {
 			"slipway p (default): apply of release #2 failed\nError: boom"},
 		{"aborted", Event{Type: EventAborted, Project: "p", Operation: "abort", Release: 2, PriorRelease: 1},
 			"slipway p (default): abort of release #2 aborted; release #1 serves"},
+		{"degraded", Event{Type: EventDegraded, Project: "p", Operation: "watch", Release: 3, PriorRelease: 3,
+			Summary: "service.web: 1 of 2 replicas healthy", Details: []string{"p-web-r3-2 restarting (exit code 1, restarted 4 times)", "  demoapp: error: boom"}},
+			"slipway p (default): release #3 is degraded\nservice.web: 1 of 2 replicas healthy\np-web-r3-2 restarting (exit code 1, restarted 4 times)\n  demoapp: error: boom"},
+		{"recovered", Event{Type: EventRecovered, Project: "p", Operation: "watch", Release: 3, Summary: "service.web: 2 of 2 replicas healthy"},
+			"slipway p (default): release #3 serves with every replica again\nservice.web: 2 of 2 replicas healthy"},
 	}
 	for _, tt := range tests {
 		if got := Text(tt.e); got != tt.want {
 			t.Errorf("%s: Text =\n%s\nwant\n%s", tt.name, got, tt.want)
 		}
+	}
+	b, err := Payload("json", Event{Type: EventDegraded, Project: "p", Release: 3, Time: t0, Details: []string{"a", "b"}})
+	if err != nil || !strings.Contains(string(b), `"event":"degraded"`) || !strings.Contains(string(b), `"details":["a","b"]`) {
+		t.Errorf("degraded payload %s, %v: want the event and its details", b, err)
+	}
+	if b, _ := Payload("json", rolledBack()); strings.Contains(string(b), "details") {
+		t.Errorf("payload without details has the field: %s", b)
 	}
 	if _, err := Payload("xml", rolledBack()); err == nil {
 		t.Error("Payload accepted an unknown format")

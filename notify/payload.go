@@ -14,19 +14,20 @@ const PayloadVersion = "1"
 
 // payload is the JSON body of format "json".
 type payload struct {
-	Version      string `json:"format_version"`
-	Event        string `json:"event"`
-	Project      string `json:"project"`
-	Env          string `json:"env"`
-	Release      int    `json:"release"`
-	PriorRelease int    `json:"prior_release"`
-	Operation    string `json:"operation"`
-	Who          string `json:"who"`
-	Time         string `json:"time"`
-	Summary      string `json:"summary"`
-	Error        string `json:"error,omitempty"`
-	Record       string `json:"record,omitempty"`
-	Text         string `json:"text"`
+	Version      string   `json:"format_version"`
+	Event        string   `json:"event"`
+	Project      string   `json:"project"`
+	Env          string   `json:"env"`
+	Release      int      `json:"release"`
+	PriorRelease int      `json:"prior_release"`
+	Operation    string   `json:"operation"`
+	Who          string   `json:"who"`
+	Time         string   `json:"time"`
+	Summary      string   `json:"summary"`
+	Error        string   `json:"error,omitempty"`
+	Record       string   `json:"record,omitempty"`
+	Details      []string `json:"details,omitempty"`
+	Text         string   `json:"text"`
 }
 
 // Payload is the request body for e in format ("json" or "" for the JSON
@@ -39,7 +40,7 @@ func Payload(format string, e Event) ([]byte, error) {
 			Version: PayloadVersion, Event: e.Type, Project: e.Project, Env: e.Env, Release: e.Release,
 			PriorRelease: e.PriorRelease, Operation: e.Operation, Who: e.Who,
 			Time: e.Time.UTC().Format(time.RFC3339), Summary: e.Summary, Error: e.Error, Record: e.Record,
-			Text: Text(e),
+			Details: e.Details, Text: Text(e),
 		}
 	case "slack":
 		v = struct {
@@ -72,7 +73,10 @@ func env(e Event) string {
 //	Record: /srv/thebot/.slipway/records/20250304T050607Z-r43-apply.md
 func Text(e Event) string {
 	subject := fmt.Sprintf("%s of release #%d", e.Operation, e.Release)
-	if e.Operation == "rollback" {
+	switch {
+	case e.Type == EventDegraded || e.Type == EventRecovered:
+		subject = fmt.Sprintf("release #%d", e.Release)
+	case e.Operation == "rollback":
 		subject = fmt.Sprintf("rollback from release #%d to release #%d", e.PriorRelease, e.Release)
 	}
 	var what string
@@ -89,6 +93,10 @@ func Text(e Event) string {
 		what = "succeeded"
 	case EventFailed:
 		what = "failed"
+	case EventDegraded:
+		what = "is degraded"
+	case EventRecovered:
+		what = "serves with every replica again"
 	case EventRolledBack:
 		what = fmt.Sprintf("failed and was rolled back to release #%d", e.PriorRelease)
 		if e.Operation == "rollback" {
@@ -110,6 +118,9 @@ func Text(e Event) string {
 	}
 	if e.Record != "" {
 		fmt.Fprintf(&b, "\nRecord: %s", e.Record)
+	}
+	for _, d := range e.Details {
+		fmt.Fprintf(&b, "\n%s", d)
 	}
 	return b.String()
 }

@@ -35,6 +35,8 @@ func drift(cfg *config.Config, prior *state.State, obs *providers.Observations) 
 				out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("container %s is %s, not running", c.Name, lc.State)})
 			case c.ImageID != "" && lc.ImageID != c.ImageID:
 				out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("container %s runs another image (%s)", c.Name, short(lc.ImageID))})
+			case moved(c, lc):
+				out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("container %s answers on %s, not on %s where nginx sends it requests (restarted on another port)", c.Name, lc.HostAddr, c.HostAddr)})
 			}
 		}
 		if pp := ps.Previous; pp != nil {
@@ -69,6 +71,14 @@ func drift(cfg *config.Config, prior *state.State, obs *providers.Observations) 
 	return out
 }
 
+// moved reports whether a running container answers on another address
+// than the one state recorded, which its route sends requests to: a
+// container created before slipway pinned host ports gets a new one each
+// time its restart policy restarts it.
+func moved(c state.Container, lc providers.Container) bool {
+	return lc.Running() && c.HostAddr != "" && lc.HostAddr != "" && lc.HostAddr != c.HostAddr
+}
+
 func short(id string) string {
 	id = strings.TrimPrefix(id, "sha256:")
 	if len(id) > 12 {
@@ -87,7 +97,11 @@ func repair(sp *svcPlan, cfg *config.Config, opts Options, svc *config.Service, 
 	}
 	specs := containerSpecs(cfg, opts.Env, svc, ps.Release, ps.Color, ps.ImageID, ps.ConfigHash)
 	var missing []providers.ContainerSpec
+	addrDrift := false
 	for i, c := range ps.Containers {
+		if lc, ok := live[c.Name]; ok && moved(c, lc) {
+			addrDrift = true
+		}
 		if lc, ok := live[c.Name]; !ok || !lc.Running() || (c.ImageID != "" && lc.ImageID != c.ImageID) {
 			if i < len(specs) {
 				s := specs[i]
@@ -105,7 +119,7 @@ func repair(sp *svcPlan, cfg *config.Config, opts Options, svc *config.Service, 
 				routeDrift = r.Edited() || (ps.RouteChecksum != "" && r.Actual != ps.RouteChecksum)
 			}
 		}
-		routeDrift = routeDrift || !found
+		routeDrift = routeDrift || !found || addrDrift
 	}
 	if len(missing) == 0 && !routeDrift {
 		return false

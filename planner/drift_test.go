@@ -66,6 +66,12 @@ func TestDrift(t *testing.T) {
 			wantSteps: []string{"traffic update [shop-web-r1-1 shop-web-r1-2]"},
 		},
 		{
+			name:      "container restarted on another port",
+			edit:      func(obs *providers.Observations) { obs.Containers[1].HostAddr = "127.0.0.1:45678" },
+			wantDrift: []string{"service.web: container shop-web-r1-2 answers on 127.0.0.1:45678, not on " + addr("shop-web-r1-2") + " where nginx sends it requests (restarted on another port)"},
+			wantSteps: []string{"traffic update [shop-web-r1-1 shop-web-r1-2]"},
+		},
+		{
 			name: "orphan container",
 			edit: func(obs *providers.Observations) {
 				obs.Containers = append(obs.Containers, providers.Container{Name: "shop-web-r7-1", Project: "shop", Service: "web",

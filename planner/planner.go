@@ -261,8 +261,37 @@ func ChangedVariables(saved, now map[string]string) []string {
 }
 
 // serviceHash fingerprints everything of a service's config that its
-// containers are created from, with sensitive values as HMACs.
+// containers are created from, with sensitive values as HMACs, except its
+// restart policy: a change of policy is applied to the live containers in
+// place (planRestart), never by a new release. The fingerprint keeps the
+// field, always "no" (its default while it counted), so that the hashes
+// of services released before do not change.
 func serviceHash(svc *config.Service, secrets map[string]string) string {
+	return hashWithRestart(svc, secrets, "no")
+}
+
+// restartPolicies are the policies a service's restart attribute takes.
+var restartPolicies = []string{"no", "always", "unless-stopped", "on-failure"}
+
+// sameConfig reports whether hash, the config hash state recorded for a
+// service, is the hash of svc: as serviceHash makes it, or as a slipway
+// that still counted the restart policy made it, whatever the policy was
+// then. A service released before restart left the hash (and before its
+// default became "unless-stopped") is not released again for it.
+func sameConfig(hash string, svc *config.Service, secrets map[string]string) bool {
+	if hash == serviceHash(svc, secrets) {
+		return true
+	}
+	for _, r := range restartPolicies {
+		if hash == hashWithRestart(svc, secrets, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// hashWithRestart is serviceHash with the restart field given.
+func hashWithRestart(svc *config.Service, secrets map[string]string, restart string) string {
 	env := map[string]string{}
 	for _, e := range svc.Env {
 		if e.Sensitive {
@@ -279,7 +308,7 @@ func serviceHash(svc *config.Service, secrets map[string]string) string {
 		CPUs                         float64
 		Stop                         time.Duration
 		Health                       *config.Health
-	}{env, svc.Command, svc.Volumes, svc.Networks, svc.ExtraHosts, svc.Port, svc.Replicas, svc.Memory, svc.Restart, svc.HostIP, svc.CPUs, svc.StopTimeout, healthNoRange(svc.Health)})
+	}{env, svc.Command, svc.Volumes, svc.Networks, svc.ExtraHosts, svc.Port, svc.Replicas, svc.Memory, restart, svc.HostIP, svc.CPUs, svc.StopTimeout, healthNoRange(svc.Health)})
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }

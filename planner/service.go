@@ -47,9 +47,10 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 	}
 	sp := &svcPlan{p: p, res: res}
 
-	changed := ps == nil || ps.ImageID != id || ps.ConfigHash != hash || ps.Strategy != svc.Strategy
+	changed := ps == nil || ps.ImageID != id || !sameConfig(ps.ConfigHash, svc, p.Secrets) || ps.Strategy != svc.Strategy
 	if !changed {
-		if repair(sp, cfg, opts, svc, ps, obs) {
+		repaired := repair(sp, cfg, opts, svc, ps, obs)
+		if planRestart(sp, svc, ps, obs) || repaired {
 			return nil
 		}
 		res.Unchanged = true

@@ -38,9 +38,19 @@ type Container struct {
 	ConfigHash string
 	Image      string // the reference it was created from
 	ImageID    string
-	State      string // "running", "exited", "created", ...
+	State      string // "running", "exited", "created", "restarting", ...
 	Health     string // "healthy", "unhealthy", "starting", "" when the image has no HEALTHCHECK
 	HostAddr   string // "127.0.0.1:49153": the published address nginx proxies to
+	// Restart is the restart policy the runtime applies to the container
+	// ("no", "unless-stopped", "on-failure:3", ...); "" when the runtime
+	// does not say.
+	Restart string
+	// RestartCount is how many times the runtime restarted the container
+	// by its restart policy since it was last started by hand.
+	RestartCount int
+	// ExitCode is the exit code of its last run, when it is not running
+	// (or waits to be restarted).
+	ExitCode int
 }
 
 // Running reports whether the container is running.
@@ -75,7 +85,7 @@ type ContainerSpec struct {
 	ExtraHosts  []string
 	Memory      int64   // bytes, 0 = no limit
 	CPUs        float64 // 0 = no limit
-	Restart     string  // docker restart policy name
+	Restart     string  // docker restart policy: "no", "always", "unless-stopped", "on-failure[:N]"; "" is "no"
 	StopTimeout time.Duration
 }
 
@@ -138,4 +148,15 @@ type ImagePorts interface {
 	// (Dockerfile EXPOSE), sorted; none when it declares none. An image
 	// that is not present is an error wrapping ErrImageNotFound.
 	ExposedPorts(ctx context.Context, ref string) ([]int, error)
+}
+
+// RestartUpdater is a Runtime that changes the restart policy of an
+// existing container in place, running or not, without recreating or
+// restarting it. It is optional: the executor needs it only for a plan
+// step that updates live containers (plan.KindUpdate).
+type RestartUpdater interface {
+	// UpdateRestart sets the restart policy of container name (a
+	// ContainerSpec.Restart value). It is idempotent; a missing container
+	// is an error wrapping ErrNotFound.
+	UpdateRestart(ctx context.Context, name, policy string) error
 }

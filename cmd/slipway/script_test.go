@@ -182,6 +182,8 @@ func TestScript(t *testing.T) {
 			"replicas":   cmdReplicas,
 			"prometheus": cmdPrometheus,
 			"timelinks":  cmdTimeLinks,
+			"kill9":      cmdKill9,
+			"grouplog":   cmdGroupLog,
 		},
 	})
 }

@@ -22,9 +22,10 @@ const (
 	KindStop         // stop containers, keeping them for rollback
 	KindRemove       // remove containers
 	KindNotify       // tell the team
+	KindUpdate       // change live containers in place (their restart policy), without a restart
 )
 
-var kindNames = [...]string{"invalid", "check", "backup", "migrate", "start", "health", "traffic", "analyse", "pause", "stop", "remove", "notify"}
+var kindNames = [...]string{"invalid", "check", "backup", "migrate", "start", "health", "traffic", "analyse", "pause", "stop", "remove", "notify", "update"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {

@@ -112,6 +112,7 @@ type Step struct {
 	Checks     []string                  `json:",omitempty"`
 	Phase      string                    `json:",omitempty"`
 	StopAfter  time.Duration             `json:",omitempty"` // stop timeout
+	Restart    string                    `json:",omitempty"` // update: the restart policy set on Names
 
 	// Database steps: the postgres block, the migrations to apply (or the
 	// app's task container), where backups go, and the backup to restore.

@@ -12,8 +12,15 @@
 // later process can mask them too.
 //
 // A container's port is published on the spec's host address (default
-// 127.0.0.1) on an ephemeral host port; the published address is what the
-// router proxies to. Health is gated either by an HTTP probe of that address
+// 127.0.0.1) on a host port chosen free when the container is created and
+// pinned in its port binding (LabelHostPort records it): the engine would
+// give an ephemeral port a new number each time the container restarts,
+// and no slipway process runs then to tell nginx. The published address is
+// what the router proxies to. A port taken between the choice and the
+// start is replaced by another. Observe reports each container's restart
+// policy, restart count and last exit code; UpdateRestart
+// (providers.RestartUpdater) changes the policy of a live container in
+// place. Health is gated either by an HTTP probe of that address
 // or by the image's own HEALTHCHECK. Nothing blocks beyond its context: every
 // engine call takes the caller's ctx, and WaitHealthy gives up at its
 // deadline.

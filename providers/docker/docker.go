@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -32,6 +33,26 @@ type Docker struct {
 	mu      sync.Mutex
 	secrets map[string][]string // container name -> sensitive values from Start
 	extra   []string            // values masked everywhere (WithSensitive)
+
+	// freePort picks the host port a new container is pinned to; a test
+	// hook (nil: a port the kernel says is free on the host address).
+	freePort func(hostIP string) (int, error)
+}
+
+// portTries is how many host ports Start tries for one container before
+// it gives up: another program or container may take a free port between
+// the choice and the start.
+const portTries = 5
+
+// kernelFreePort returns a TCP port free on hostIP a moment ago, from the
+// kernel's ephemeral range, as the engine itself would choose one.
+func kernelFreePort(hostIP string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(hostIP, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port on %s: %w", hostIP, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // Option configures a Docker.
@@ -174,9 +195,28 @@ func (d *Docker) Observe(ctx context.Context, project, env string) ([]providers.
 		if _, ok := s.Labels[providers.LabelEnv]; !ok {
 			continue
 		}
-		out = append(out, fromSummary(s))
+		// The restart policy, count and exit code are not in the list, and
+		// a container restarting in a loop changes state between the list
+		// and an inspection: its state comes from the inspection too, so
+		// that state and exit code agree.
+		in, err := d.cli.ContainerInspect(ctx, s.ID)
+		switch {
+		case cerrdefs.IsNotFound(err):
+			continue // removed since the list
+		case err != nil:
+			return nil, fmt.Errorf("inspect container %q of project %q: %w", strings.TrimPrefix(firstName(s.Names), "/"), project, err)
+		}
+		out = append(out, fromInspect(in, 0))
 	}
 	return out, nil
+}
+
+// firstName is the first of a listed container's names, "" when none.
+func firstName(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return names[0]
 }
 
 // Start creates (if absent) and starts a container, returning it with its
@@ -185,6 +225,14 @@ func (d *Docker) Observe(ctx context.Context, project, env string) ([]providers.
 // spec; otherwise Start fails with ErrConflict. A container it creates but
 // cannot start is removed again. A missing image is an error wrapping
 // providers.ErrImageNotFound that names the image.
+//
+// A new container's port is pinned to a host port that is free when it is
+// created (LabelHostPort records it), so that a restart by its restart
+// policy, or by a later Start, keeps its address: the engine would give
+// an ephemeral port a new number at every start. When the engine cannot
+// bind it ("port is already allocated", "address already in use"), the
+// container is removed and created again on another port, up to
+// portTries times.
 func (d *Docker) Start(ctx context.Context, spec providers.ContainerSpec) (providers.Container, error) {
 	ref := spec.ImageID
 	if ref == "" {
@@ -197,8 +245,7 @@ func (d *Docker) Start(ctx context.Context, spec providers.ContainerSpec) (provi
 		}
 		return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 	}
-	cfg, hostCfg, netCfg, err := createConfig(spec, imageID)
-	if err != nil {
+	if _, _, _, err := createConfig(spec, imageID, 0); err != nil {
 		return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 	}
 	d.remember(spec.Name, sensitiveSpecValues(spec.Vars))
@@ -211,24 +258,46 @@ func (d *Docker) Start(ctx context.Context, spec providers.ContainerSpec) (provi
 		return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 	}
 
-	created, err := d.cli.ContainerCreate(ctx, cfg, hostCfg, netCfg, nil, spec.Name)
-	if err != nil {
-		if cerrdefs.IsConflict(err) {
-			// Created meanwhile by a concurrent Start: treat as existing.
-			if in, ierr := d.cli.ContainerInspect(ctx, spec.Name); ierr == nil {
-				return d.startExisting(ctx, spec, imageID, in)
+	pick := d.freePort
+	if pick == nil {
+		pick = kernelFreePort
+	}
+	for try := 1; ; try++ {
+		hostPort := 0
+		if spec.Port > 0 {
+			if hostPort, err = pick(hostIPOf(spec)); err != nil {
+				return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 			}
 		}
-		return providers.Container{}, fmt.Errorf("start container %q: create: %w", spec.Name, err)
-	}
-	if err := d.connectAndStart(ctx, spec, created.ID); err != nil {
+		cfg, hostCfg, netCfg, err := createConfig(spec, imageID, hostPort)
+		if err != nil {
+			return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
+		}
+		created, err := d.cli.ContainerCreate(ctx, cfg, hostCfg, netCfg, nil, spec.Name)
+		if err != nil {
+			if cerrdefs.IsConflict(err) {
+				// Created meanwhile by a concurrent Start: treat as existing.
+				if in, ierr := d.cli.ContainerInspect(ctx, spec.Name); ierr == nil {
+					return d.startExisting(ctx, spec, imageID, in)
+				}
+			}
+			return providers.Container{}, fmt.Errorf("start container %q: create: %w", spec.Name, err)
+		}
+		err = d.connectAndStart(ctx, spec, created.ID)
+		if err == nil {
+			return d.inspect(ctx, spec.Name, spec.Port)
+		}
 		// Leave nothing half made; the context may be the reason we failed.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
 		_ = d.cli.ContainerRemove(rctx, created.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
-		return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
+		cancel()
+		if !portTaken(err) || try >= portTries || ctx.Err() != nil {
+			if portTaken(err) {
+				err = fmt.Errorf("%w (tried %d host ports)", err, try)
+			}
+			return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
+		}
 	}
-	return d.inspect(ctx, spec.Name, spec.Port)
 }
 
 // connectAndStart joins the networks beyond the first and starts a new
@@ -260,10 +329,29 @@ func (d *Docker) startExisting(ctx context.Context, spec providers.ContainerSpec
 	}
 	if in.State == nil || !in.State.Running {
 		if err := d.cli.ContainerStart(ctx, in.ID, container.StartOptions{}); err != nil {
+			if portTaken(err) {
+				return providers.Container{}, fmt.Errorf("start container %q: its pinned host port is taken: %w; remove it ('docker rm %s') so that the next 'slipway apply' creates it on another port", spec.Name, err, spec.Name)
+			}
 			return providers.Container{}, fmt.Errorf("start container %q: %w", spec.Name, err)
 		}
 	}
 	return d.inspect(ctx, spec.Name, spec.Port)
+}
+
+// UpdateRestart sets the restart policy of an existing container in place
+// (docker update --restart). It implements providers.RestartUpdater.
+func (d *Docker) UpdateRestart(ctx context.Context, name, policy string) error {
+	p, err := restartPolicy(policy)
+	if err != nil {
+		return fmt.Errorf("update restart policy of container %q: %w: %w", name, ErrInvalidSpec, err)
+	}
+	if _, err := d.cli.ContainerUpdate(ctx, name, container.UpdateConfig{RestartPolicy: p}); err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("update restart policy of container %q: %w", name, providers.ErrNotFound)
+		}
+		return fmt.Errorf("update restart policy of container %q: %w", name, err)
+	}
+	return nil
 }
 
 // inspect returns a container by name; a missing one wraps
@@ -330,6 +418,7 @@ func (d *Docker) maskerFor(name string, in *container.InspectResponse) redact.Ma
 }
 
 var (
-	_ providers.Runtime    = (*Docker)(nil)
-	_ providers.ImagePorts = (*Docker)(nil)
+	_ providers.Runtime        = (*Docker)(nil)
+	_ providers.ImagePorts     = (*Docker)(nil)
+	_ providers.RestartUpdater = (*Docker)(nil)
 )

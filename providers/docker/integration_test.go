@@ -712,6 +712,19 @@ func TestIntegration(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+
+	t.Run("a killed container comes back on its pinned address", func(t *testing.T) {
+		t.Parallel()
+		testKilledKeepsAddress(t, e)
+	})
+	t.Run("another host port when the pinned one is taken", func(t *testing.T) {
+		t.Parallel()
+		testPortTakenTriesAnother(t, e)
+	})
+	t.Run("restart policy updated in place", func(t *testing.T) {
+		t.Parallel()
+		testUpdateRestart(t, e)
+	})
 }
 
 func contains(list []string, s string) bool {

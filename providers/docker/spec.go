@@ -24,6 +24,9 @@ const (
 	// LabelSensitive holds the comma-separated names of the container's
 	// sensitive environment variables.
 	LabelSensitive = "io.slipway.sensitive"
+	// LabelHostPort holds the host port the container's port is pinned
+	// to (decimal), so that it keeps its address when it restarts.
+	LabelHostPort = "io.slipway.host-port"
 )
 
 // DefaultHostIP is the host address ports are published on when a spec
@@ -141,9 +144,42 @@ func stopSeconds(d time.Duration) *int {
 	return &s
 }
 
+// policyString is a restart policy as ContainerSpec.Restart spells it:
+// "no" for none, "on-failure:N" with a retry limit.
+func policyString(p container.RestartPolicy) string {
+	switch {
+	case p.Name == "" || p.Name == container.RestartPolicyDisabled:
+		return string(container.RestartPolicyDisabled)
+	case p.MaximumRetryCount > 0:
+		return string(p.Name) + ":" + strconv.Itoa(p.MaximumRetryCount)
+	}
+	return string(p.Name)
+}
+
+// hostIPOf returns the host address a spec publishes on.
+func hostIPOf(spec providers.ContainerSpec) string {
+	if spec.HostIP == "" {
+		return DefaultHostIP
+	}
+	return spec.HostIP
+}
+
+// portTaken reports whether the engine could not start a container
+// because its pinned host port is taken: by another container ("port is
+// already allocated") or by another program ("address already in use").
+func portTaken(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "port is already allocated") || strings.Contains(s, "address already in use")
+}
+
 // createConfig turns a spec into the engine's create arguments. imageID is
-// the resolved, pinned image id the container is created from.
-func createConfig(spec providers.ContainerSpec, imageID string) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
+// the resolved, pinned image id the container is created from; hostPort,
+// when not 0, is the host port its port is published on (0 lets the
+// engine choose one, anew at every start).
+func createConfig(spec providers.ContainerSpec, imageID string, hostPort int) (*container.Config, *container.HostConfig, *network.NetworkingConfig, error) {
 	if spec.Name == "" {
 		return nil, nil, nil, fmt.Errorf("%w: no name", ErrInvalidSpec)
 	}
@@ -182,17 +218,22 @@ func createConfig(spec providers.ContainerSpec, imageID string) (*container.Conf
 			NanoCPUs: int64(math.Round(spec.CPUs * 1e9)),
 		},
 	}
+	if hostPort < 0 || hostPort > 65535 {
+		return nil, nil, nil, fmt.Errorf("%w: host port %d out of range", ErrInvalidSpec, hostPort)
+	}
 	if spec.Port > 0 {
-		hostIP := spec.HostIP
-		if hostIP == "" {
-			hostIP = DefaultHostIP
-		}
+		hostIP := hostIPOf(spec)
 		if net.ParseIP(hostIP) == nil {
 			return nil, nil, nil, fmt.Errorf("%w: host address %q is not an IP address", ErrInvalidSpec, hostIP)
 		}
 		port := nat.Port(strconv.Itoa(spec.Port) + "/tcp")
 		cfg.ExposedPorts = nat.PortSet{port: struct{}{}}
-		host.PortBindings = nat.PortMap{port: {{HostIP: hostIP, HostPort: ""}}}
+		binding := ""
+		if hostPort > 0 {
+			binding = strconv.Itoa(hostPort)
+			cfg.Labels[LabelHostPort] = binding
+		}
+		host.PortBindings = nat.PortMap{port: {{HostIP: hostIP, HostPort: binding}}}
 	}
 	var netCfg *network.NetworkingConfig
 	if len(spec.Networks) > 0 {
@@ -264,46 +305,10 @@ func publishedAddr(ports nat.PortMap, port int) string {
 	return ""
 }
 
-// summaryAddr picks the host address of a listed container's published
-// tcp port with the lowest container port, preferring an IPv4 binding.
-func summaryAddr(ports []container.Port) string {
-	var best container.Port
-	found := false
-	for _, p := range ports {
-		if p.PublicPort == 0 || p.Type != "tcp" {
-			continue
-		}
-		switch {
-		case !found,
-			p.PrivatePort < best.PrivatePort,
-			p.PrivatePort == best.PrivatePort && isIPv4(p.IP) && !isIPv4(best.IP):
-			best, found = p, true
-		}
-	}
-	if !found {
-		return ""
-	}
-	return hostAddr(best.IP, strconv.Itoa(int(best.PublicPort)))
-}
-
 // isIPv4 reports whether a binding's host IP is IPv4 ("" counts).
 func isIPv4(s string) bool {
 	ip := net.ParseIP(s)
 	return s == "" || (ip != nil && ip.To4() != nil)
-}
-
-// statusHealth reads the health of a listed container from its status
-// text ("Up 3 seconds (healthy)").
-func statusHealth(status string) string {
-	switch {
-	case strings.Contains(status, "(health: starting)"):
-		return string(container.Starting)
-	case strings.Contains(status, "(unhealthy)"):
-		return string(container.Unhealthy)
-	case strings.Contains(status, "(healthy)"):
-		return string(container.Healthy)
-	}
-	return ""
 }
 
 // fromLabels fills the labelled fields of a container.
@@ -318,23 +323,18 @@ func fromLabels(c *providers.Container, labels map[string]string) {
 	c.Image = labels[LabelImage]
 }
 
-// fromSummary converts a listed container.
-func fromSummary(s container.Summary) providers.Container {
-	c := providers.Container{
-		ID:       s.ID,
-		ImageID:  s.ImageID,
-		State:    string(s.State),
-		Health:   statusHealth(s.Status),
-		HostAddr: summaryAddr(s.Ports),
+// runInfo fills what only an inspection tells of a container: its
+// restart policy, how often it was restarted, and its last exit code.
+func runInfo(c *providers.Container, in container.InspectResponse) {
+	c.RestartCount = in.RestartCount
+	if in.HostConfig != nil {
+		c.Restart = policyString(in.HostConfig.RestartPolicy)
 	}
-	if len(s.Names) > 0 {
-		c.Name = strings.TrimPrefix(s.Names[0], "/")
+	// A container waiting to be restarted counts as running (and
+	// restarting) for the engine; its exit code is its last run's.
+	if in.State != nil && (!in.State.Running || in.State.Restarting) {
+		c.ExitCode = in.State.ExitCode
 	}
-	fromLabels(&c, s.Labels)
-	if c.Image == "" {
-		c.Image = s.Image
-	}
-	return c
 }
 
 // fromInspect converts an inspected container; port is the container port
@@ -345,9 +345,12 @@ func fromInspect(in container.InspectResponse, port int) providers.Container {
 		Name:    strings.TrimPrefix(in.Name, "/"),
 		ImageID: in.Image,
 	}
+	runInfo(&c, in)
 	if in.State != nil {
 		c.State = string(in.State.Status)
-		if in.State.Health != nil && in.State.Health.Status != container.NoHealthcheck {
+		// The engine keeps the health of a container's last run after it
+		// stops: it says nothing of one that does not run.
+		if in.State.Running && !in.State.Restarting && in.State.Health != nil && in.State.Health.Status != container.NoHealthcheck {
 			c.Health = string(in.State.Health.Status)
 		}
 	}

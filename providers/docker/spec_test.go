@@ -33,10 +33,11 @@ func baseSpec() providers.ContainerSpec {
 
 func TestCreateConfig(t *testing.T) {
 	tests := []struct {
-		name  string
-		edit  func(*providers.ContainerSpec)
-		check func(t *testing.T, cfg *container.Config, host *container.HostConfig)
-		nets  []string // expected endpoint of the create call
+		name     string
+		edit     func(*providers.ContainerSpec)
+		hostPort int
+		check    func(t *testing.T, cfg *container.Config, host *container.HostConfig)
+		nets     []string // expected endpoint of the create call
 	}{
 		{
 			name: "labels name identity, image reference and sensitive names",
@@ -83,6 +84,19 @@ func TestCreateConfig(t *testing.T) {
 				}
 				if _, ok := cfg.ExposedPorts["8000/tcp"]; !ok {
 					t.Errorf("port 8000/tcp not exposed: %v", cfg.ExposedPorts)
+				}
+			},
+		},
+		{
+			name:     "port pinned to the host port given, which a label records",
+			hostPort: 41234,
+			check: func(t *testing.T, cfg *container.Config, host *container.HostConfig) {
+				want := nat.PortMap{"8000/tcp": {{HostIP: "127.0.0.1", HostPort: "41234"}}}
+				if !reflect.DeepEqual(host.PortBindings, want) {
+					t.Errorf("bindings = %v, want %v", host.PortBindings, want)
+				}
+				if got := cfg.Labels[LabelHostPort]; got != "41234" {
+					t.Errorf("label %s = %q, want 41234", LabelHostPort, got)
 				}
 			},
 		},
@@ -149,7 +163,7 @@ func TestCreateConfig(t *testing.T) {
 			if tt.edit != nil {
 				tt.edit(&spec)
 			}
-			cfg, host, netCfg, err := createConfig(spec, "sha256:pinned")
+			cfg, host, netCfg, err := createConfig(spec, "sha256:pinned", tt.hostPort)
 			if err != nil {
 				t.Fatalf("createConfig: %v", err)
 			}
@@ -187,7 +201,7 @@ func TestCreateConfigInvalid(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			spec := baseSpec()
 			tt.edit(&spec)
-			_, _, _, err := createConfig(spec, "sha256:x")
+			_, _, _, err := createConfig(spec, "sha256:x", 0)
 			if !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want ErrInvalidSpec mentioning %q", err, tt.want)
 			}
@@ -223,6 +237,44 @@ func TestRestartPolicy(t *testing.T) {
 	}
 }
 
+func TestCreateConfigHostPortOutOfRange(t *testing.T) {
+	if _, _, _, err := createConfig(baseSpec(), "sha256:x", 70000); !errors.Is(err, ErrInvalidSpec) || !strings.Contains(err.Error(), "host port 70000") {
+		t.Fatalf("err = %v, want ErrInvalidSpec naming host port 70000", err)
+	}
+}
+
+// TestPolicyString: an observed policy reads as the spec that makes it, so
+// a plan compares the two.
+func TestPolicyString(t *testing.T) {
+	for _, in := range []string{"no", "always", "unless-stopped", "on-failure", "on-failure:5"} {
+		p, err := restartPolicy(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := policyString(p); got != in {
+			t.Errorf("policyString(restartPolicy(%q)) = %q", in, got)
+		}
+	}
+	if got := policyString(container.RestartPolicy{}); got != "no" {
+		t.Errorf("policyString of the zero policy = %q, want no", got)
+	}
+}
+
+func TestPortTaken(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"driver failed programming external connectivity on endpoint x: Bind for 127.0.0.1:41234 failed: port is already allocated": true,
+		"Error starting userland proxy: listen tcp4 127.0.0.1:41234: bind: address already in use":                                  true,
+		"OCI runtime create failed: exec: \"/app\": permission denied":                                                              false,
+	} {
+		if got := portTaken(errors.New(msg)); got != want {
+			t.Errorf("portTaken(%q) = %v, want %v", msg, got, want)
+		}
+	}
+	if portTaken(nil) {
+		t.Error("portTaken(nil) = true")
+	}
+}
+
 func TestLabelMismatch(t *testing.T) {
 	want := specLabels(baseSpec())
 	tests := []struct {
@@ -245,44 +297,6 @@ func TestLabelMismatch(t *testing.T) {
 		why := labelMismatch(want, got)
 		if (why == "") != (tt.bad == "") || !strings.Contains(why, tt.bad) {
 			t.Errorf("%s: labelMismatch = %q, want mention of %q", tt.name, why, tt.bad)
-		}
-	}
-}
-
-func TestStatusHealth(t *testing.T) {
-	tests := map[string]string{
-		"Up 3 seconds (healthy)":         "healthy",
-		"Up 3 seconds (unhealthy)":       "unhealthy",
-		"Up 1 second (health: starting)": "starting",
-		"Up 2 minutes":                   "",
-		"Exited (1) 5 seconds ago":       "",
-	}
-	for in, want := range tests {
-		if got := statusHealth(in); got != want {
-			t.Errorf("statusHealth(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestSummaryAddr(t *testing.T) {
-	tests := []struct {
-		name  string
-		ports []container.Port
-		want  string
-	}{
-		{"none", nil, ""},
-		{"unpublished", []container.Port{{PrivatePort: 8000, Type: "tcp"}}, ""},
-		{"loopback", []container.Port{{IP: "127.0.0.1", PrivatePort: 8000, PublicPort: 49153, Type: "tcp"}}, "127.0.0.1:49153"},
-		{"any address means loopback", []container.Port{{IP: "0.0.0.0", PrivatePort: 80, PublicPort: 5000, Type: "tcp"}}, "127.0.0.1:5000"},
-		{"ipv4 preferred", []container.Port{
-			{IP: "::", PrivatePort: 80, PublicPort: 5001, Type: "tcp"},
-			{IP: "10.1.2.3", PrivatePort: 80, PublicPort: 5000, Type: "tcp"},
-		}, "10.1.2.3:5000"},
-		{"udp ignored", []container.Port{{IP: "127.0.0.1", PrivatePort: 53, PublicPort: 5353, Type: "udp"}}, ""},
-	}
-	for _, tt := range tests {
-		if got := summaryAddr(tt.ports); got != tt.want {
-			t.Errorf("%s: summaryAddr = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -310,24 +324,30 @@ func TestPublishedAddr(t *testing.T) {
 	}
 }
 
-func TestFromSummary(t *testing.T) {
-	s := container.Summary{
-		ID:      "c0ffee",
-		Names:   []string{"/shop-web-r7-1"},
-		Image:   "sha256:feed",
-		ImageID: "sha256:feed",
-		Labels:  specLabels(baseSpec()),
-		State:   "exited",
-		Status:  "Exited (0) 3 seconds ago",
+func TestFromInspect(t *testing.T) {
+	in := container.InspectResponse{
+		ContainerJSONBase: &container.ContainerJSONBase{
+			ID: "c0ffee", Name: "/shop-web-r7-1", Image: "sha256:feed", RestartCount: 2,
+			State:      &container.State{Status: "running", Running: true, Health: &container.Health{Status: container.Healthy}},
+			HostConfig: &container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "unless-stopped"}},
+		},
+		Config:          &container.Config{Labels: specLabels(baseSpec())},
+		NetworkSettings: &container.NetworkSettings{},
 	}
-	got := fromSummary(s)
+	in.NetworkSettings.Ports = nat.PortMap{"8000/tcp": {{HostIP: "127.0.0.1", HostPort: "40000"}}}
+	got := fromInspect(in, 0)
 	want := providers.Container{
 		ID: "c0ffee", Name: "shop-web-r7-1", Project: "shop", Env: "staging", Service: "web",
 		Release: 7, Color: "green", Index: 1, ConfigHash: "abc123",
-		Image: "shop/web:1.2", ImageID: "sha256:feed", State: "exited",
+		Image: "shop/web:1.2", ImageID: "sha256:feed", State: "running", Health: "healthy", HostAddr: "127.0.0.1:40000",
+		Restart: "unless-stopped", RestartCount: 2,
 	}
 	if got != want {
-		t.Errorf("fromSummary =\n%+v\nwant\n%+v", got, want)
+		t.Errorf("fromInspect =\n%+v\nwant\n%+v", got, want)
+	}
+	in.State = &container.State{Status: "exited", ExitCode: 137, Health: &container.Health{Status: container.Unhealthy}}
+	if got := fromInspect(in, 0); got.State != "exited" || got.Health != "" || got.ExitCode != 137 {
+		t.Errorf("fromInspect of an exited container = %+v, want exited, exit code 137, no health of its last run", got)
 	}
 }
 
@@ -403,5 +423,28 @@ func TestTCPPorts(t *testing.T) {
 	}
 	if got := tcpPorts(nil); len(got) != 0 {
 		t.Fatalf("tcpPorts(nil) = %v", got)
+	}
+}
+
+// TestRunInfo: the policy, restart count and last exit code of an
+// inspected container; a container waiting to be restarted, which the
+// engine reports as running, keeps the exit code of its last run.
+func TestRunInfo(t *testing.T) {
+	in := func(running, restarting bool) container.InspectResponse {
+		return container.InspectResponse{ContainerJSONBase: &container.ContainerJSONBase{
+			RestartCount: 4,
+			State:        &container.State{Running: running, Restarting: restarting, ExitCode: 3},
+			HostConfig:   &container.HostConfig{RestartPolicy: container.RestartPolicy{Name: "on-failure", MaximumRetryCount: 5}},
+		}}
+	}
+	for _, tt := range []struct {
+		running, restarting bool
+		exit                int
+	}{{false, false, 3}, {true, true, 3}, {true, false, 0}} {
+		var c providers.Container
+		runInfo(&c, in(tt.running, tt.restarting))
+		if c.Restart != "on-failure:5" || c.RestartCount != 4 || c.ExitCode != tt.exit {
+			t.Errorf("running %v restarting %v: %+v, want on-failure:5, 4 restarts, exit code %d", tt.running, tt.restarting, c, tt.exit)
+		}
 	}
 }

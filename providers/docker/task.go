@@ -46,7 +46,7 @@ func (d *Docker) RunTask(ctx context.Context, spec providers.ContainerSpec) (Tas
 		}
 		return TaskResult{}, fmt.Errorf("run task %q: %w", spec.Name, err)
 	}
-	cfg, hostCfg, netCfg, err := createConfig(spec, imageID)
+	cfg, hostCfg, netCfg, err := createConfig(spec, imageID, 0)
 	if err != nil {
 		return TaskResult{}, fmt.Errorf("run task %q: %w", spec.Name, err)
 	}

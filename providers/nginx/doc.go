@@ -14,8 +14,13 @@
 // each request, a canary header sends testers to the candidate, and the
 // chosen group is written to a dedicated tab-separated access log (see
 // LogFormatFields) so that analysis attributes every request exactly.
-// proxy_next_upstream is off: a failing candidate's request is never retried
-// on stable.
+// A request whose connection to a peer failed before any answer (a
+// container that died, a port no longer published) is tried again on
+// another peer of the same group (proxy_next_upstream error, never
+// timeout): a failing candidate's request is never retried on stable, so
+// attribution stays exact, and upstream_addr lists every peer tried, the
+// one that answered last. nginx never sends a non-idempotent request
+// (POST) to a next peer once it went out.
 //
 // Options.Switch chooses how traffic changes go live: "reload" (the
 // default), "dynamic", or "auto" (dynamic when "nginx -T" shows the Lua
@@ -34,7 +39,11 @@
 // lua_shared_dict holds the live table; each request's group is chosen
 // from it exactly as split_clients would (MurmurHash2 of $request_id or of
 // the sticky cookie, the canary header wins), written to the same access
-// log variable, and balancer_by_lua picks a peer of that group. Each route
+// log variable, and balancer_by_lua picks a peer of that group, round
+// robin. The balancer allows one try per peer of the group, never tries a
+// peer twice for one request, and skips for 2 s a peer whose connection
+// failed (nginx's max_fails does not apply to peers a Lua balancer
+// picks), unless every peer of the group failed. Each route
 // has an admin endpoint, "GET|PUT /table" on a unix socket in
 // Options.AdminDir, a directory slipway keeps 0700 (nginx makes its sockets
 // world-writable; the directory keeps other users out). Apply writes the

@@ -5,7 +5,9 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slipwayhq/slipway/providers"
 )
@@ -141,7 +143,7 @@ func renderDynamicBody(spec providers.RouteSpec, o renderOptions) string {
 	p("upstream %s {", up)
 	p("    server 0.0.0.1; # a placeholder: the balancer picks every peer")
 	p("    balancer_by_lua_block {")
-	indent("        ", strings.ReplaceAll(luaBalancer, "VID", vid))
+	indent("        ", strings.NewReplacer("VID", vid, "FAILS", strconv.FormatFloat(failMemory.Seconds(), 'f', -1, 64)).Replace(luaBalancer))
 	p("    }")
 	p("    keepalive 32;")
 	p("}")
@@ -231,7 +233,7 @@ if not m then
                 for a in v:gmatch("%S+") do
                     local host, port = a:match("^(.+):(%d+)$")
                     if not host then return nil, "bad address " .. a end
-                    table.insert(t[k], {host, tonumber(port)})
+                    table.insert(t[k], {host, tonumber(port), a})
                 end
             elseif k == "weight" or k == "release" then
                 t[k] = tonumber(v)
@@ -321,16 +323,63 @@ if not m then
 end
 `
 
-// luaBalancer picks a peer of the request's group, round robin.
+// failMemory is how long, in dynamic mode, the balancer keeps choosing
+// other peers of a group after a connection to one failed: long enough
+// that a dead container does not cost every request a failed try, short
+// enough that a restarted one gets requests again at once. nginx's own
+// max_fails and fail_timeout (10 s by default) do not apply to peers a
+// Lua balancer picks.
+const failMemory = 2 * time.Second
+
+// luaBalancer picks a peer of the request's group, round robin, skipping
+// the peers whose connection failed within failMemory (unless every peer
+// did). When a try fails before any answer (proxy_next_upstream error),
+// nginx calls it again: it remembers the failed peer in the shared dict
+// (under "down <host:port>", which expires by itself) and picks another
+// peer of the same group that this request has not tried, so a request
+// is tried at most once on each peer of its group and never on the other
+// group; with none left it answers 502.
 const luaBalancer = `local m = package.loaded.slipway_VID
 local t = ngx.ctx.slipway_VID
 if not m or not t then return ngx.exit(500) end
+local balancer = require "ngx.balancer"
+local dict = ngx.shared.slipway_VID
 local peers = t[ngx.var.slipway_VID_group] or t.stable
+local tried = ngx.ctx.slipway_VID_tried
+if tried then
+    -- A retry: the last peer tried failed before answering.
+    dict:set("down " .. tried[#tried], true, FAILS)
+else
+    tried = {}
+    ngx.ctx.slipway_VID_tried = tried
+    if #peers > 1 then
+        local ok, err = balancer.set_more_tries(#peers - 1)
+        if not ok then ngx.log(ngx.WARN, "slipway: set more tries: ", err) end
+    end
+end
+local function untried(a)
+    for _, b in ipairs(tried) do
+        if a == b then return false end
+    end
+    return true
+end
 m.rr = m.rr + 1
-local p = peers[m.rr % #peers + 1]
-local ok, err = require("ngx.balancer").set_current_peer(p[1], p[2])
+local p
+for pass = 1, 2 do
+    for i = 0, #peers - 1 do
+        local q = peers[(m.rr + i) % #peers + 1]
+        if untried(q[3]) and (pass == 2 or not dict:get("down " .. q[3])) then
+            p = q
+            break
+        end
+    end
+    if p then break end
+end
+if not p then return ngx.exit(502) end
+table.insert(tried, p[3])
+local ok, err = balancer.set_current_peer(p[1], p[2])
 if not ok then
-    ngx.log(ngx.ERR, "slipway: set peer ", p[1], ":", p[2], ": ", err)
+    ngx.log(ngx.ERR, "slipway: set peer ", p[3], ": ", err)
     return ngx.exit(502)
 end
 `

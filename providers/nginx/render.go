@@ -26,10 +26,14 @@ var ErrInvalidSpec = errors.New("invalid route")
 //	group                   "stable" or "candidate": the group that served it
 //	status                  response status
 //	request_time            seconds with millisecond resolution
-//	upstream_response_time  seconds; "-" when no upstream was contacted
+//	upstream_response_time  seconds; "-" when no upstream was contacted;
+//	                        one per peer tried, ", " separated, when a
+//	                        connection failed and another peer answered
 //	request_method          GET, POST, ...
 //	request_uri             the full original URI, nginx-escaped (no tab)
-//	upstream_addr           host:port of the container; "-" when none
+//	upstream_addr           host:port of the container; "-" when none; the
+//	                        peers tried in order, ", " separated, the last
+//	                        the one that answered
 //	route                   "<project>/<env>/<service>" (env may be empty)
 //	version                 the group's version (StableVersion or CandidateVersion), "-" when unset
 //
@@ -420,8 +424,13 @@ func writeServerHead(p func(format string, args ...any), spec providers.RouteSpe
 }
 
 // writeProxy writes a location's body: the confirmation probe's answer,
-// then the proxying to upstream (never retried onto another group) with
-// the forwarding headers, WebSocket upgrade and timeouts.
+// then the proxying to upstream with the forwarding headers, WebSocket
+// upgrade and timeouts. upstream is the request's group alone, so a
+// request whose connection to a peer failed before any answer
+// (proxy_next_upstream error) is tried again on another peer of the same
+// group, never on the other group; never on a timeout, which a slow
+// answer or a long WebSocket read would trigger too. nginx does not send a
+// non-idempotent request (POST) to a next peer once it was sent.
 func writeProxy(p func(format string, args ...any), spec providers.RouteSpec, upstream, v string) {
 	p("        if (%s) {", headerVar(HeaderConfirm))
 	p("            return 204;")
@@ -436,7 +445,7 @@ func writeProxy(p func(format string, args ...any), spec providers.RouteSpec, up
 	p("        proxy_set_header X-Request-ID $request_id;")
 	p("        proxy_set_header Upgrade $http_upgrade;")
 	p("        proxy_set_header Connection %s_connection;", v)
-	p("        proxy_next_upstream off;")
+	p("        proxy_next_upstream error;")
 	if t := spec.ProxyTimeout; t > 0 {
 		p("        proxy_connect_timeout %s;", nginxDuration(min(t, 75*time.Second)))
 		p("        proxy_send_timeout %s;", nginxDuration(t))

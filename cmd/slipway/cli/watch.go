@@ -12,6 +12,7 @@ import (
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/analysis"
 	"github.com/slipwayhq/slipway/internal/panics"
+	"github.com/slipwayhq/slipway/notify"
 	"github.com/urfave/cli/v2"
 )
 
@@ -32,7 +33,16 @@ fail verdict it takes the lock and, if the release it watched is still the
 current one, rolls back to the release before it as 'slipway rollback
 -auto-approve' would (exit 2); if another release happened meanwhile, it
 changes nothing and says so (exit 1). Exit 0 when the watch ends without a
-fail.`,
+fail.
+
+While it runs, the watch also looks at the live release's replicas every
+2s: when fewer serve than the release runs (a container exited, restarts
+in a loop, fails its HEALTHCHECK, or answers on another port than nginx
+sends requests to) it says so, with each replica's state and last log
+lines, and sends the "degraded" event to the notify blocks; when they all
+serve again, "recovered". It does not look while an apply, rollback or
+paused canary holds a journal. This changes neither the verdict nor the
+exit code.`,
 		Flags: append(varFlags(),
 			&cli.DurationFlag{Name: "lock-timeout", Usage: "on a fail verdict, wait up to `DURATION` for the state lock to roll back", Value: 5 * time.Minute},
 			&cli.DurationFlag{Name: "duration", Usage: "watch for `DURATION` instead of each watch block's duration"},
@@ -74,6 +84,24 @@ func (se *session) watch(ctx context.Context, override time.Duration) error {
 	}
 	results := make(chan result, len(plans))
 	lines := make(chan string)
+	set, closeProv, err := se.providers()
+	if err != nil {
+		return err
+	}
+	defer closeProv()
+	var notifier *notify.Notifier
+	if len(se.cfg.Notifies) > 0 {
+		notifier = notify.New(se.cfg.Notifies, notify.Options{})
+	}
+	rctx, stopReplicas := context.WithCancel(ctx)
+	waitReplicas := (&replicaWatch{se: se, runtime: set.Runtime, poll: replicaPoll, notifier: notifier,
+		tell: func(l string) {
+			select {
+			case lines <- l:
+			case <-rctx.Done():
+			}
+		}}).start(rctx)
+	defer func() { stopReplicas(); waitReplicas() }()
 	for _, wp := range plans {
 		src, closeSrc, err := se.watchSource(wp.service, wp.base, watched)
 		if err != nil {
@@ -119,6 +147,8 @@ func (se *session) watch(ctx context.Context, override time.Duration) error {
 			}
 		}
 	}
+	stopReplicas()
+	waitReplicas()
 	if failed != nil {
 		return se.watchRollback(context.WithoutCancel(ctx), watched, failed.service, failed.out.Reason)
 	}
