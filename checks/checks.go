@@ -93,12 +93,11 @@ type Env struct {
 	// outside a release, and such checks are then skipped.
 	Candidate string
 	// Database opens the postgres block named name for postgres checks;
-	// nil makes them fail with ErrUnavailable. The returned database may
-	// implement Replicator.
+	// nil makes them fail with ErrUnavailable. no_pending needs the
+	// database's providers.MigrationLister ability, replication its
+	// providers.Replicator; a database that is an io.Closer is closed
+	// after the check.
 	Database func(name string) (providers.Database, error)
-	// Migrations lists the migration files of the postgres block named
-	// name, for no_pending; nil makes no_pending fail with ErrUnavailable.
-	Migrations func(name string) ([]providers.Migration, error)
 	// Runtime, Project and StateEnv are for container checks: the
 	// containers of Project in StateEnv. A nil Runtime makes them fail with
 	// ErrUnavailable.
@@ -110,15 +109,6 @@ type Env struct {
 	NginxTest func(ctx context.Context) (string, error)
 	// Parallel bounds how many checks run at once. Default DefaultParallel.
 	Parallel int
-}
-
-// Replicator is the optional capability of a providers.Database to report
-// on its replication, for a postgres check with replication = true.
-// Replication returns a description of the replicas (for evidence) and an
-// error when replication is unhealthy or lags more than maxLag (0: any lag
-// is accepted).
-type Replicator interface {
-	Replication(ctx context.Context, maxLag time.Duration) (string, error)
 }
 
 func (e Env) withDefaults() Env {

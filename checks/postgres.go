@@ -3,10 +3,11 @@ package checks
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
-	"github.com/slipwayhq/slipway/providers/postgres"
+	"github.com/slipwayhq/slipway/providers"
 )
 
 // postgresSpec is a postgres check on the postgres block named database:
@@ -44,7 +45,7 @@ func (s postgresSpec) run(ctx context.Context, env *Env) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("open postgres %q: %w", s.database, err)
 	}
-	if c, ok := db.(interface{ Close() error }); ok {
+	if c, ok := db.(io.Closer); ok {
 		defer c.Close()
 	}
 	start := time.Now()
@@ -58,10 +59,11 @@ func (s postgresSpec) run(ctx context.Context, env *Env) (string, error) {
 		return ev(), fmt.Errorf("latency %s is over max_latency %s", round(lat), s.maxLatency)
 	}
 	if s.noPending {
-		if env.Migrations == nil {
+		ml, ok := db.(providers.MigrationLister)
+		if !ok {
 			return ev(), fmt.Errorf("%w: no migration list for postgres %q in this run", ErrUnavailable, s.database)
 		}
-		files, err := env.Migrations(s.database)
+		files, _, err := ml.Migrations()
 		if err != nil {
 			return ev(), fmt.Errorf("list migrations of postgres %q: %w", s.database, err)
 		}
@@ -69,7 +71,7 @@ func (s postgresSpec) run(ctx context.Context, env *Env) (string, error) {
 		if err != nil {
 			return ev(), fmt.Errorf("read applied migrations of postgres %q: %w", s.database, err)
 		}
-		pending, err := postgres.Pending(files, applied)
+		pending, err := ml.Pending(files, applied)
 		if err != nil {
 			return ev(), fmt.Errorf("migrations of postgres %q: %w", s.database, err)
 		}
@@ -83,7 +85,7 @@ func (s postgresSpec) run(ctx context.Context, env *Env) (string, error) {
 		}
 	}
 	if s.replication {
-		r, ok := db.(Replicator)
+		r, ok := db.(providers.Replicator)
 		if !ok {
 			return ev(), fmt.Errorf("%w: the database provider cannot report replication", ErrUnavailable)
 		}

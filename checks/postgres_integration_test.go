@@ -40,11 +40,10 @@ func TestPostgresReal(t *testing.T) {
 	env := Env{
 		Database: func(name string) (providers.Database, error) {
 			if name == "main" {
-				return postgres.New(postgres.Options{URL: srv.URL()})
+				return postgres.New(postgres.Options{URL: srv.URL(), Migrations: dir})
 			}
-			return postgres.New(postgres.Options{URL: strings.Replace(srv.URL(), srv.Password, "wrong-password", 1)})
+			return postgres.New(postgres.Options{URL: strings.Replace(srv.URL(), srv.Password, "wrong-password", 1), Migrations: dir})
 		},
-		Migrations: func(string) ([]providers.Migration, error) { return postgres.LoadMigrations(dir) },
 	}
 
 	r := run1(t, ck("reachable", "postgres", "database", str("main"), "max_latency", str("30s")), env)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/slipwayhq/slipway/internal/testenv"
 	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/providers/postgres"
 	"github.com/zclconf/go-cty/cty"
 )
 
@@ -79,6 +80,19 @@ func (d *fakeDB) Close() error {
 	return nil
 }
 
+// listingDB adds the MigrationLister ability, with the postgres
+// provider's comparison.
+type listingDB struct {
+	*fakeDB
+	files []providers.Migration
+}
+
+func (d listingDB) Migrations() ([]providers.Migration, bool, error) { return d.files, true, nil }
+
+func (d listingDB) Pending(files []providers.Migration, applied []providers.AppliedMigration) ([]providers.Migration, error) {
+	return postgres.Pending(files, applied)
+}
+
 // replicatingDB adds the Replicator capability.
 type replicatingDB struct {
 	*fakeDB
@@ -96,14 +110,16 @@ func (d replicatingDB) Replication(_ context.Context, maxLag time.Duration) (str
 func TestPostgres(t *testing.T) {
 	files := []providers.Migration{{Version: "0001", Name: "0001_init.sql"}, {Version: "0002", Name: "0002_users.sql"}}
 	closed := false
+	listing := func(d *fakeDB) providers.Database { return listingDB{fakeDB: d, files: files} }
 	dbs := map[string]providers.Database{
-		"main":    &fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql"}, {Version: "0002", Name: "0002_users.sql"}}, closed: &closed},
-		"behind":  &fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql"}}},
-		"dirty":   &fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql"}, {Version: "0002", Name: "0002_users.sql", Dirty: true}}},
-		"changed": &fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql", Checksum: "sha256:other"}}},
-		"down":    &fakeDB{pingErr: errors.New("connection refused")},
-		"slow":    &fakeDB{pingFor: 200 * time.Millisecond},
-		"replica": replicatingDB{fakeDB: &fakeDB{}, lag: 3 * time.Second},
+		"main":     listing(&fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql"}, {Version: "0002", Name: "0002_users.sql"}}, closed: &closed}),
+		"behind":   listing(&fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql"}}}),
+		"dirty":    listing(&fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql"}, {Version: "0002", Name: "0002_users.sql", Dirty: true}}}),
+		"changed":  listing(&fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql", Checksum: "sha256:other"}}}),
+		"down":     &fakeDB{pingErr: errors.New("connection refused")},
+		"slow":     &fakeDB{pingFor: 200 * time.Millisecond},
+		"replica":  replicatingDB{fakeDB: &fakeDB{}, lag: 3 * time.Second},
+		"unlisted": &fakeDB{applied: []providers.AppliedMigration{{Version: "0001", Name: "0001_init.sql"}}},
 	}
 	env := Env{
 		Database: func(name string) (providers.Database, error) {
@@ -112,7 +128,6 @@ func TestPostgres(t *testing.T) {
 			}
 			return nil, fmt.Errorf("no postgres block %q", name)
 		},
-		Migrations: func(string) ([]providers.Migration, error) { return files, nil },
 	}
 	tests := []struct {
 		name   string
@@ -134,7 +149,7 @@ func TestPostgres(t *testing.T) {
 		{"replication lags", env, []any{"database", str("replica"), "replication", cty.True, "max_replication_lag", str("1s")}, StatusFail, "replica lags 3s"},
 		{"replication unsupported", env, []any{"database", str("main"), "replication", cty.True}, StatusFail, "cannot report replication"},
 		{"no database", Env{}, []any{"database", str("main")}, StatusFail, "no database connection"},
-		{"no migration list", Env{Database: env.Database}, []any{"database", str("main"), "no_pending", cty.True}, StatusFail, "no migration list"},
+		{"no migration list", env, []any{"database", str("unlisted"), "no_pending", cty.True}, StatusFail, "no migration list"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

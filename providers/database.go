@@ -92,3 +92,34 @@ type TaskResult struct {
 type TaskRunner interface {
 	RunTask(ctx context.Context, spec ContainerSpec) (TaskResult, error)
 }
+
+// MigrationLister is a Database that reads its own versioned migration
+// files and compares them with what is applied. It is optional: without
+// it, plans see no pending migrations and a check for pending migrations
+// is unavailable.
+type MigrationLister interface {
+	// Migrations lists the migration files in version order; ok is false
+	// when the database has no migration directory.
+	Migrations() (files []Migration, ok bool, err error)
+	// Pending returns the files of files not yet applied, in order, or an
+	// error naming an applied migration whose file changed or vanished,
+	// or one left dirty.
+	Pending(files []Migration, applied []AppliedMigration) ([]Migration, error)
+}
+
+// BackupPruner is a Database that removes its own old backups. It is
+// optional: without it, backups are kept.
+type BackupPruner interface {
+	// PruneBackups removes all but the newest keep backups of the
+	// project's database in dir, and returns the paths removed.
+	PruneBackups(dir, project string, keep int) ([]string, error)
+}
+
+// Replicator is a Database that can report on its replication. It is
+// optional: a check of replication is unavailable without it.
+type Replicator interface {
+	// Replication describes the replicas (for evidence) and returns an
+	// error when replication is unhealthy or lags more than maxLag (0:
+	// any lag is accepted).
+	Replication(ctx context.Context, maxLag time.Duration) (string, error)
+}

@@ -94,3 +94,39 @@ type ListenChecker interface {
 	// whether it is free is allowed.
 	CheckListen(ctx context.Context, port int) (ListenPort, error)
 }
+
+// SwitchPlan says how a router would make a route's next change live.
+type SwitchPlan struct {
+	// Mode is "dynamic" when the change goes live without a reload,
+	// else the reload switcher's name ("reload").
+	Mode string
+	// Reason says why a dynamic router has to reload this route; "" when
+	// it does not, or in reload mode.
+	Reason string
+}
+
+// SwitchPlanner is a Router that can say, before anything changes, how it
+// would make a route live. It is optional: without it, plans do not say.
+type SwitchPlanner interface {
+	// PlanSwitch says how Apply would make spec live now. It changes
+	// nothing; the answer holds until the router's configuration changes.
+	PlanSwitch(ctx context.Context, spec RouteSpec) (SwitchPlan, error)
+}
+
+// LiveTableReader is a Router that switches without a reload and can show
+// the routing it serves for a route. It is optional: status shows the
+// live table only when the router offers it.
+type LiveTableReader interface {
+	// LiveTable returns the live routing of the service's route, as one
+	// line for people; an error when the route is not live that way.
+	LiveTable(ctx context.Context, project, env, service string) (string, error)
+}
+
+// ConfigTester is a Router that can validate its whole configuration
+// without changing anything (nginx -t). It is optional: a check of the
+// router's configuration is unavailable without it.
+type ConfigTester interface {
+	// Test validates the configuration and returns the router's own
+	// output; an error when it is rejected.
+	Test(ctx context.Context) (string, error)
+}

@@ -160,3 +160,11 @@ type RestartUpdater interface {
 	// is an error wrapping ErrNotFound.
 	UpdateRestart(ctx context.Context, name, policy string) error
 }
+
+// Pinger is a Runtime that can tell whether its engine answers before
+// anything is asked of it. It is optional: without it, the first call
+// that needs the engine reports it unreachable.
+type Pinger interface {
+	// Ping returns nil when the engine answers.
+	Ping(ctx context.Context) error
+}

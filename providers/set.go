@@ -1,11 +1,31 @@
 package providers
 
+import "io"
+
 // Set is the providers one operation works with. A nil field means the
 // configuration declares no such capability.
 type Set struct {
 	Runtime   Runtime
 	Router    Router
 	Databases map[string]Database // by postgres block name
+}
+
+// Close releases every provider of the set that holds something (an
+// io.Closer). It may be called on a nil set.
+func (s *Set) Close() {
+	if s == nil {
+		return
+	}
+	for _, p := range []any{s.Runtime, s.Router} {
+		if c, ok := p.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
+	for _, db := range s.Databases {
+		if c, ok := db.(io.Closer); ok {
+			_ = c.Close()
+		}
+	}
 }
 
 // Observations is what the planner learns of the live world before it plans.
@@ -29,6 +49,11 @@ type Observations struct {
 	// for each route port of the configuration; nil when the router
 	// cannot tell.
 	Listen map[int]ListenPort
+	// Switch holds, by service, how the router would make the next
+	// change of the service's route live; nil when the router cannot say
+	// (it is no SwitchPlanner), and a service is missing when asking
+	// failed.
+	Switch map[string]SwitchPlan
 }
 
 // DatabaseObservation is one database as observed: the migrations table

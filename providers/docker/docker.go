@@ -422,3 +422,10 @@ var (
 	_ providers.ImagePorts     = (*Docker)(nil)
 	_ providers.RestartUpdater = (*Docker)(nil)
 )
+
+var (
+	_ providers.Runtime        = (*Docker)(nil)
+	_ providers.Pinger         = (*Docker)(nil)
+	_ providers.ImagePorts     = (*Docker)(nil)
+	_ providers.RestartUpdater = (*Docker)(nil)
+)

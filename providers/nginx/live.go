@@ -17,15 +17,9 @@ import (
 // adminTimeout bounds each request to an admin endpoint.
 const adminTimeout = 5 * time.Second
 
-// SwitchPlan says how Apply would make a spec live.
-type SwitchPlan struct {
-	// Mode is "dynamic" when the change goes live over the admin endpoint
-	// without a reload, else the reload switcher's name ("reload").
-	Mode string
-	// Reason says why a dynamic router has to reload this route; "" when
-	// it does not, or in reload mode.
-	Reason string
-}
+// SwitchPlan says how Apply would make a spec live: Mode is "dynamic"
+// when the change goes live over the admin endpoint without a reload.
+type SwitchPlan = providers.SwitchPlan
 
 // PlanSwitch says how Apply would make spec live now: it renders spec and,
 // in dynamic mode, asks the route's admin endpoint which shape nginx has

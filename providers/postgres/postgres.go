@@ -37,6 +37,12 @@ type Options struct {
 	// Mask, if set, is applied to every message after the password has been
 	// masked, to hide other sensitive values.
 	Mask func(string) string
+	// Name is the postgres block's name, which names its backup files
+	// (see BackupName and PruneBackups).
+	Name string
+	// Migrations is the directory of versioned SQL migrations that
+	// Migrations reads; "" means none.
+	Migrations string
 }
 
 // Postgres is one PostgreSQL database. It is safe for concurrent use; each
@@ -48,6 +54,8 @@ type Postgres struct {
 	masker   redact.Masker
 	binDir   string
 	mask     func(string) string
+	name     string // the postgres block
+	migDir   string // the migration directory, "" for none
 	closed   atomic.Bool
 
 	// Test hooks.
@@ -59,7 +67,7 @@ type Postgres struct {
 // New parses o.URL and returns the database it names. It does not connect.
 // Its errors never contain the password.
 func New(o Options) (*Postgres, error) {
-	p := &Postgres{binDir: o.BinDir, mask: o.Mask, toolRoot: "/usr/lib/postgresql", now: time.Now}
+	p := &Postgres{binDir: o.BinDir, mask: o.Mask, name: o.Name, migDir: o.Migrations, toolRoot: "/usr/lib/postgresql", now: time.Now}
 	p.secrets = secretVariants(urlPasswords(o.URL))
 	p.masker = redact.New(p.secrets...)
 	if strings.TrimSpace(o.URL) == "" {

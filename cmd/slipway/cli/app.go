@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/providers"
 	"github.com/urfave/cli/v2"
 )
 
@@ -15,6 +17,15 @@ type streams struct {
 	in       io.Reader
 	out, err io.Writer
 	crash    *underway // nil: nobody asks
+	world    World     // nil: the real providers (factory.World)
+}
+
+// World builds the providers a configuration declares: the real ones
+// (factory.World), or, in the test binary, a fake world.
+type World interface {
+	Runtime(cfg *config.Config) (providers.Runtime, error)
+	Router(cfg *config.Config) (providers.Router, error)
+	Database(cfg *config.Config, name string) (providers.Database, error)
 }
 
 // multi is a repeatable string flag that keeps every value whole (urfave's

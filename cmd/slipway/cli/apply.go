@@ -25,8 +25,8 @@ import (
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
+	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/nginx"
-	"github.com/slipwayhq/slipway/providers/postgres"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/records"
 	"github.com/urfave/cli/v2"
@@ -362,8 +362,9 @@ func (se *session) store(next *state.State) error {
 		_ = se.backend.PruneSnapshots(k)
 	}
 	for _, db := range se.cfg.Postgres {
-		if b := db.Backup; b != nil && b.Keep > 0 {
-			if _, err := postgres.Prune(b.Dir, se.cfg.Project.Name, db.Name, b.Keep); err != nil {
+		pr, ok := se.prov.Databases[db.Name].(providers.BackupPruner)
+		if b := db.Backup; ok && b != nil && b.Keep > 0 {
+			if _, err := pr.PruneBackups(b.Dir, se.cfg.Project.Name, b.Keep); err != nil {
 				printError(se.s.err, fmt.Errorf("postgres.%s: prune backups: %w", db.Name, err), "")
 			}
 		}

@@ -12,9 +12,6 @@ import (
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/providers"
-	"github.com/slipwayhq/slipway/providers/docker"
-	"github.com/slipwayhq/slipway/providers/nginx"
-	"github.com/slipwayhq/slipway/providers/postgres"
 	"github.com/urfave/cli/v2"
 )
 
@@ -64,6 +61,7 @@ Example:
 			if diags.HasErrors() {
 				return exit(1)
 			}
+			cfg.ResolvePaths()
 			skip := multiValue(c, "skip")
 			all := checks.Select(cfg, phase, nil, false)
 			selected := checks.Select(cfg, phase, skip, c.Bool("quick"))
@@ -92,51 +90,38 @@ Example:
 }
 
 // checkEnv builds what the selected checks need: the masker, and a
-// database, the runtime and nginx only when a check of that kind runs.
+// database, the runtime and nginx only when a check of that kind runs,
+// from the world's factory.
 func (se *session) checkEnv(selected []*config.Check, c *cli.Context) (checks.Env, func(), error) {
-	secrets := se.cfg.SensitiveValues()
-	mask := redact.New(secrets...).Mask
+	w := se.world()
 	env := checks.Env{
 		Dir:       se.dir,
 		Environ:   environ(),
-		Mask:      mask,
+		Mask:      redact.New(se.cfg.SensitiveValues()...).Mask,
 		Candidate: strings.TrimRight(c.String("candidate"), "/"),
 		Parallel:  c.Int("parallel"),
 		Project:   se.cfg.Project.Name,
 		StateEnv:  se.env,
-		Database: func(name string) (providers.Database, error) {
-			db := se.cfg.PostgresDB(name)
-			if db == nil {
-				return nil, fmt.Errorf("no postgres block %q in the configuration", name)
-			}
-			return postgres.New(postgres.Options{URL: db.URL.Value, Mask: mask})
-		},
-		Migrations: func(name string) ([]providers.Migration, error) {
-			db := se.cfg.PostgresDB(name)
-			if db == nil {
-				return nil, fmt.Errorf("no postgres block %q in the configuration", name)
-			}
-			if db.Migrations == "" {
-				return nil, nil
-			}
-			return postgres.LoadMigrations(se.rel(db.Migrations))
-		},
+		Database:  func(name string) (providers.Database, error) { return w.Database(se.cfg, name) },
 	}
-	if n := se.cfg.Nginx; n != nil {
-		r := &nginx.Reload{Binary: n.Binary, Prefix: se.rel(n.Prefix), Conf: se.rel(n.Conf)}
-		env.NginxTest = r.Test
+	if se.cfg.Nginx != nil {
+		if r, err := w.Router(se.cfg); err == nil {
+			if t, ok := r.(providers.ConfigTester); ok {
+				env.NginxTest = t.Test
+			}
+		}
 	}
 	done := func() {}
 	for _, ck := range selected {
 		if ck.Kind != "container" {
 			continue
 		}
-		d, err := docker.New(se.cfg.Docker.Host, docker.WithSensitive(secrets...))
+		rt, err := w.Runtime(se.cfg)
 		if err != nil {
 			return env, nil, fail(1, fmt.Errorf("connect to docker: %w", err), "start the Docker engine, or point docker { host } or DOCKER_HOST at it")
 		}
-		env.Runtime = d
-		done = func() { d.Close() }
+		env.Runtime = rt
+		done = func() { (&providers.Set{Runtime: rt}).Close() }
 		break
 	}
 	return env, done, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
+	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/nginx"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/local"
@@ -192,7 +193,7 @@ func (se *session) readState() (*state.State, error) {
 // through the Lua module's live table with no reload, or by a reload (and
 // why).
 func (se *session) annotateSwitch(ctx context.Context, p *plan.Plan) {
-	n, ok := se.prov.Router.(*nginx.Nginx)
+	n, ok := se.prov.Router.(providers.SwitchPlanner)
 	if !ok {
 		return
 	}

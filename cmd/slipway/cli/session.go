@@ -17,9 +17,7 @@ import (
 	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/internal/safedir"
 	"github.com/slipwayhq/slipway/providers"
-	"github.com/slipwayhq/slipway/providers/docker"
-	"github.com/slipwayhq/slipway/providers/nginx"
-	"github.com/slipwayhq/slipway/providers/postgres"
+	"github.com/slipwayhq/slipway/providers/factory"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/local"
 	"github.com/urfave/cli/v2"
@@ -59,7 +57,7 @@ func (se *session) loadConfig() error {
 	se.cfg = cfg
 	se.s.crash.masking(se.mask)
 	if !diags.HasErrors() {
-		diags = append(diags, checkDiags(cfg)...)
+		diags = append(diags, checks.Diagnostics(cfg)...)
 	}
 	if len(diags) > 0 {
 		se.printDiags(diags)
@@ -67,18 +65,7 @@ func (se *session) loadConfig() error {
 	if diags.HasErrors() {
 		return exit(1)
 	}
-	// Paths in the configuration are relative to its directory, wherever
-	// slipway runs from.
-	for _, db := range cfg.Postgres {
-		db.Migrations = se.rel(db.Migrations)
-		if db.Backup != nil {
-			// Absolute, so that the state can name a backup that a later
-			// rollback -restore-db finds from any directory.
-			if abs, err := filepath.Abs(se.rel(db.Backup.Dir)); err == nil {
-				db.Backup.Dir = abs
-			}
-		}
-	}
+	cfg.ResolvePaths()
 	return nil
 }
 
@@ -160,43 +147,42 @@ func (se *session) lock(ctx context.Context, operation string) (func(), error) {
 	return func() { _ = unlock() }, nil
 }
 
-// providers builds the providers the configuration declares. The list is
-// explicit: docker is the runtime, nginx the router.
+// world builds the providers: the real ones, or the ones a test gave.
+func (se *session) world() World {
+	if se.s.world != nil {
+		return se.s.world
+	}
+	return factory.World{}
+}
+
+// providers builds the providers the configuration declares through the
+// world's factory.
 func (se *session) providers() (providers.Set, func(), error) {
 	var set providers.Set
-	d, err := docker.New(se.cfg.Docker.Host)
+	w := se.world()
+	rt, err := w.Runtime(se.cfg)
 	if err != nil {
 		return set, nil, fail(1, fmt.Errorf("connect to docker: %w", err), "")
 	}
-	set.Runtime = d
-	if n := se.cfg.Nginx; n != nil {
-		r, err := nginx.New(nginx.Options{ConfigDir: se.rel(n.ConfigDir), AccessLog: se.rel(n.AccessLog), Binary: n.Binary, Prefix: se.rel(n.Prefix), Conf: se.rel(n.Conf), ListenHost: n.ListenHost, Switch: n.Switch, AdminDir: n.AdminDir})
-		if err != nil {
-			d.Close()
-			return set, nil, fail(1, fmt.Errorf("nginx: %w", err), "")
-		}
-		set.Router = r
+	set.Runtime = rt
+	r, err := w.Router(se.cfg)
+	if err != nil {
+		set.Close()
+		return set, nil, fail(1, fmt.Errorf("nginx: %w", err), "")
 	}
-	closers := []func(){func() { d.Close() }}
+	set.Router = r
 	for _, db := range se.cfg.Postgres {
-		pg, err := postgres.New(postgres.Options{URL: db.URL.Value, BinDir: se.rel(db.BinDir), Mask: se.mask})
+		pg, err := w.Database(se.cfg, db.Name)
 		if err != nil {
-			for _, c := range closers {
-				c()
-			}
+			set.Close()
 			return set, nil, fail(1, fmt.Errorf("postgres.%s: %w", db.Name, err), "")
 		}
 		if set.Databases == nil {
 			set.Databases = map[string]providers.Database{}
 		}
 		set.Databases[db.Name] = pg
-		closers = append(closers, func() { pg.Close() })
 	}
-	return set, func() {
-		for _, c := range closers {
-			c()
-		}
-	}, nil
+	return set, set.Close, nil
 }
 
 // mask hides every sensitive value of the configuration in free text s,
@@ -230,7 +216,7 @@ func (se *session) observe(ctx context.Context, set providers.Set) (*providers.O
 		}
 	}
 	if set.Runtime != nil {
-		if p, ok := set.Runtime.(interface{ Ping(context.Context) error }); ok {
+		if p, ok := set.Runtime.(providers.Pinger); ok {
 			if err := p.Ping(ctx); err != nil {
 				return nil, fail(1, err, "start the Docker engine, or point docker { host } or DOCKER_HOST at it")
 			}
@@ -334,36 +320,15 @@ func observeDatabase(ctx context.Context, db *config.Postgres, pg providers.Data
 		return nil, err
 	}
 	o.Applied = applied
-	if db.Migrations != "" {
-		files, err := postgres.LoadMigrations(db.Migrations)
+	if ml, ok := pg.(providers.MigrationLister); ok {
+		files, listed, err := ml.Migrations()
 		if err != nil {
 			return nil, err
 		}
-		o.Files = files
-		o.Pending, o.Problem = postgres.Pending(files, applied)
-	}
-	return o, nil
-}
-
-// checkDiags validates the attributes of each check block against its
-// kind: the configuration keeps them free-form, the checks package knows
-// them. An error that quotes a sensitive value (of any length: this is no
-// free text to mask but an error to withhold) is not shown.
-func checkDiags(cfg *config.Config) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	secrets := cfg.SensitiveValues()
-	for _, c := range cfg.Checks {
-		if err := checks.Validate(c); err != nil {
-			msg := err.Error()
-			for _, v := range secrets {
-				if strings.Contains(msg, v) {
-					msg = "an attribute derived from a sensitive value is invalid; the details are not shown because they would reveal it"
-					break
-				}
-			}
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid Check",
-				Detail: fmt.Sprintf("Check %q (%s): %s.", c.Name, c.Kind, msg), Subject: c.DeclRange.Ptr()})
+		if listed {
+			o.Files = files
+			o.Pending, o.Problem = ml.Pending(files, applied)
 		}
 	}
-	return diags
+	return o, nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/providers"
-	"github.com/slipwayhq/slipway/providers/nginx"
 	"github.com/urfave/cli/v2"
 )
 
@@ -103,10 +102,12 @@ yet), 1 on an error.`,
 						ss.Route = &obs.Routes[i]
 					}
 				}
-				if n, ok := set.Router.(*nginx.Nginx); ok && ss.Route != nil {
-					ss.Switch = n.Mode()
-					if lt, err := n.Live(c.Context, st.Project, se.env, ss.Service); err == nil {
-						ss.Live = lt.String()
+				if set.Router != nil && ss.Route != nil {
+					ss.Switch = set.Router.Mode()
+					if lt, ok := set.Router.(providers.LiveTableReader); ok {
+						if live, err := lt.LiveTable(c.Context, st.Project, se.env, ss.Service); err == nil {
+							ss.Live = live
+						}
 					}
 				}
 				out = append(out, ss)

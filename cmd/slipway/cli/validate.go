@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/slipwayhq/slipway/checks"
 	"github.com/slipwayhq/slipway/config"
 	"github.com/urfave/cli/v2"
 )
@@ -26,7 +27,7 @@ func validateCommand(s *streams) *cli.Command {
 			cfg, diags := config.Load(se.dir, opts)
 			se.cfg = cfg
 			if !diags.HasErrors() {
-				diags = append(diags, checkDiags(cfg)...)
+				diags = append(diags, checks.Diagnostics(cfg)...)
 			}
 			if c.Bool("json") {
 				if err := writeDiagsJSON(s, diags); err != nil {

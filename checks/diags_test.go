@@ -1,4 +1,4 @@
-package cli
+package checks
 
 import (
 	"os"
@@ -9,10 +9,10 @@ import (
 	"github.com/slipwayhq/slipway/config"
 )
 
-// TestCheckDiagsHideSensitiveValues: a check attribute refused by its kind
+// TestDiagnosticsHideSensitiveValues: a check attribute refused by its kind
 // quotes the value ("not \"<the secret>\""); when the value is sensitive,
 // the error says so and withholds it.
-func TestCheckDiagsHideSensitiveValues(t *testing.T) {
+func TestDiagnosticsHideSensitiveValues(t *testing.T) {
 	dir := t.TempDir()
 	src := `project "p" {}
 variable "s" {
@@ -38,7 +38,7 @@ check "plain" {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	got := checkDiags(cfg)
+	got := Diagnostics(cfg)
 	if len(got) != 2 {
 		t.Fatalf("diags = %v", got)
 	}
