@@ -23,18 +23,19 @@ type Journal interface {
 	ClearJournal() error
 }
 
-// Checker runs the checks of one phase. candidate is the address
-// ("127.0.0.1:49153") of one of the new containers for a preview phase, ""
-// otherwise. It returns the evidence of each check and an error when a
-// critical one failed.
+// Checker runs the checks of one phase, as the plan resolved them.
+// candidate is the address ("127.0.0.1:49153") of one of the new
+// containers for a preview phase, "" otherwise. It returns the evidence of
+// each check and an error when a critical one failed.
 type Checker interface {
-	Run(ctx context.Context, phase string, names []string, candidate string) ([]records.CheckEvidence, error)
+	Run(ctx context.Context, phase string, checks []plan.Check, candidate string) ([]records.CheckEvidence, error)
 }
 
-// Analyzer runs the analysis of one canary step: windows of readings of
-// the candidate against stable, over the step's pause. It reports each
-// window's readings and returns an error when a window fails, or when the
-// step ends without data (fewer requests than needed is never a pass).
+// Analyzer runs the analysis of one canary step (its AnalysisSpec):
+// windows of readings of the candidate against stable, over the step's
+// pause. It reports each window's readings and returns an error when a
+// window fails, or when the step ends without data (fewer requests than
+// needed is never a pass).
 type Analyzer interface {
 	Analyse(ctx context.Context, s *plan.Step, report func(readings []records.AnalysisReading, verdict, reason string)) error
 }
@@ -79,9 +80,6 @@ type Options struct {
 	// and analysis readings, so that a promoted release's record tells the
 	// whole release; nil (or another operation's record) starts empty.
 	Continues *records.Record
-	// Target is, for a rollback, the release whose snapshot the plan
-	// returns to; the record keeps it.
-	Target int
 	// ArchiveDir, when set, is where a rollback (manual, or the undo of a
 	// failed operation) archives the route files its traffic steps replace
 	// and the last ArchiveLogLines log lines of each container the requests
@@ -156,7 +154,7 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	}
 	r.rec = &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
 		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running",
-		TargetRelease: opts.Target, Changes: changes(p), Warnings: append([]string(nil), p.Warnings...)}
+		TargetRelease: p.TargetRelease, Changes: changes(p), Warnings: append([]string(nil), p.Warnings...)}
 	if c := opts.Continues; opts.Resume != nil && c != nil && c.ID == opts.OperationID {
 		for _, sr := range c.Steps {
 			if done[sr.Index] {
@@ -476,7 +474,7 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 				candidate = c.HostAddr
 			}
 		}
-		ev, err := r.opts.Checker.Run(ctx, s.Phase, s.Checks, candidate)
+		ev, err := r.opts.Checker.Run(ctx, s.Phase, s.CheckSpecs, candidate)
 		r.rec.Checks = append(r.rec.Checks, ev...)
 		return err
 	case plan.KindBackup:

@@ -64,7 +64,7 @@ func rollbackWorld(t *testing.T) (*fakeWorld, *state.State, *plan.Plan, string) 
 	for i, s := range steps {
 		s.Index = i
 	}
-	p := &plan.Plan{Operation: "rollback", Project: "shop", Lineage: prior.Lineage, Serial: 4, PriorRelease: 2, Release: 3,
+	p := &plan.Plan{Operation: "rollback", Project: "shop", Lineage: prior.Lineage, Serial: 4, PriorRelease: 2, Release: 3, TargetRelease: 1,
 		Reason: "rollback to release #1", Warnings: []string{"post-deploy checks skipped (-no-verify): api"},
 		Resources: []*plan.Resource{{Address: "service.web", From: "demo:v2", To: "demo:v1", Strategy: "rollback", Steps: []int{0, 1, 2, 3}},
 			{Address: "service.api", Unchanged: true}},
@@ -78,7 +78,7 @@ func rollbackWorld(t *testing.T) (*fakeWorld, *state.State, *plan.Plan, string) 
 func TestRollbackArchives(t *testing.T) {
 	w, prior, p, _ := rollbackWorld(t)
 	dir := filepath.Join(t.TempDir(), "records", "op-9-archive")
-	opts := executor.Options{Prior: prior, Journal: w.journal(), OperationID: "op-9", Who: "ops@host", Target: 1, ArchiveDir: dir, Mask: mask}
+	opts := executor.Options{Prior: prior, Journal: w.journal(), OperationID: "op-9", Who: "ops@host", ArchiveDir: dir, Mask: mask}
 	_, rec, err := executor.Apply(t.Context(), p, providers.Set{Runtime: loggingRuntime{fakeRuntime: w.runtime()}, Router: w.router()}, opts, nil)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
@@ -137,7 +137,7 @@ func TestArchiveNotAsked(t *testing.T) {
 	}{
 		{"rollback without an archive dir", func(t *testing.T, dir string) *records.Record {
 			w, prior, p, _ := rollbackWorld(t)
-			opts := executor.Options{Prior: prior, Journal: w.journal(), OperationID: "op-9", Target: 1}
+			opts := executor.Options{Prior: prior, Journal: w.journal(), OperationID: "op-9"}
 			_, rec, err := executor.Apply(t.Context(), p, providers.Set{Runtime: loggingRuntime{fakeRuntime: w.runtime()}, Router: w.router()}, opts, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -259,7 +259,7 @@ type fakeChecker struct {
 	fail map[string]error
 }
 
-func (c *fakeChecker) Run(ctx context.Context, phase string, names []string, candidate string) ([]records.CheckEvidence, error) {
+func (c *fakeChecker) Run(ctx context.Context, phase string, checks []plan.Check, candidate string) ([]records.CheckEvidence, error) {
 	c.w.mu.Lock()
 	c.w.record("checks %s", phase)
 	c.w.mu.Unlock()
@@ -268,8 +268,8 @@ func (c *fakeChecker) Run(ctx context.Context, phase string, names []string, can
 	if c.fail[phase] != nil {
 		status = "failed"
 	}
-	for _, n := range names {
-		ev = append(ev, records.CheckEvidence{Name: n, Phase: phase, Severity: "critical", Status: status})
+	for _, ck := range checks {
+		ev = append(ev, records.CheckEvidence{Name: ck.Name, Phase: phase, Severity: "critical", Status: status})
 	}
 	return ev, c.fail[phase]
 }
@@ -398,7 +398,7 @@ func stopOldStep() *plan.Step {
 
 func checkStep(phase string) *plan.Step {
 	return &plan.Step{ID: "checks." + phase, Resource: "checks", Kind: plan.KindCheck, Provider: "slipway", Target: phase,
-		Phase: phase, Checks: []string{phase + "_check"}}
+		Phase: phase, Checks: []string{phase + "_check"}, CheckSpecs: []plan.Check{{Name: phase + "_check", Phase: phase, Kind: "command"}}}
 }
 
 func gateStep() *plan.Step {

@@ -31,6 +31,12 @@ type Options struct {
 	// RestoreDB names, for a rollback with -restore-db, the backup each
 	// database is restored from.
 	RestoreDB map[string]*state.Backup
+	// NoVerify leaves out the post-deploy checks (rollback -no-verify);
+	// the plan's warnings say so.
+	NoVerify bool
+	// ConfigDir is the configuration's absolute directory: relative paths
+	// the plan keeps (an analysis' access log) resolve against it.
+	ConfigDir string
 }
 
 // Plan returns the steps that bring the live world from prior and obs to
@@ -65,7 +71,8 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 	}
 	cleanOrphans(p, prior, obs)
 	exposedWarnings(p, cfg, obs)
-	finish(p, cfg)
+	finish(p, cfg, opts)
+	switchModes(p, obs)
 	return p, diags
 }
 
@@ -98,7 +105,9 @@ func newPlan(opts Options, cfg *config.Config, prior *state.State, obs *provider
 }
 
 // finish adds the checks around the service steps and the summary lines.
-func finish(p *plan.Plan, cfg *config.Config) {
+// With opts.NoVerify the post-deploy checks are left out, and a warning
+// says which.
+func finish(p *plan.Plan, cfg *config.Config, opts Options) {
 	for _, c := range cfg.Checks {
 		switch c.Phase {
 		case "pre":
@@ -107,12 +116,16 @@ func finish(p *plan.Plan, cfg *config.Config) {
 			p.PostChecks = append(p.PostChecks, c.Name)
 		}
 	}
+	if opts.NoVerify && len(p.PostChecks) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("post-deploy checks skipped (-no-verify): %s", strings.Join(p.PostChecks, ", ")))
+		p.PostChecks = nil
+	}
 	if !p.Changed() {
 		return
 	}
 	if len(p.PreChecks) > 0 {
 		pre := &plan.Step{ID: "checks.pre", Resource: "checks", Kind: plan.KindCheck, Provider: "slipway",
-			Target: "pre", Phase: "pre", Checks: p.PreChecks, Detail: fmt.Sprintf("%d pre-deploy checks", len(p.PreChecks))}
+			Target: "pre", Phase: "pre", Checks: p.PreChecks, CheckSpecs: checkSpecs(cfg, p.PreChecks), Detail: fmt.Sprintf("%d pre-deploy checks", len(p.PreChecks))}
 		p.Steps = append([]*plan.Step{pre}, p.Steps...)
 		for _, r := range p.Resources {
 			for i := range r.Steps {
@@ -122,7 +135,7 @@ func finish(p *plan.Plan, cfg *config.Config) {
 	}
 	if len(p.PostChecks) > 0 {
 		p.Steps = append(p.Steps, &plan.Step{ID: "checks.post", Resource: "checks", Kind: plan.KindCheck, Provider: "slipway",
-			Target: "post", Phase: "post", Checks: p.PostChecks, Detail: fmt.Sprintf("%d post-deploy checks", len(p.PostChecks))})
+			Target: "post", Phase: "post", Checks: p.PostChecks, CheckSpecs: checkSpecs(cfg, p.PostChecks), Detail: fmt.Sprintf("%d post-deploy checks", len(p.PostChecks))})
 	}
 	for i, s := range p.Steps {
 		s.Index = i

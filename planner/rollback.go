@@ -19,6 +19,7 @@ import (
 // cannot change what comes back). Rollback skips canary steps and analysis.
 func Rollback(ctx context.Context, opts Options, cfg *config.Config, prior, target *state.State, obs *providers.Observations) (*plan.Plan, hcl.Diagnostics) {
 	p := newPlan(opts, cfg, prior, obs, "rollback")
+	p.TargetRelease = target.Release
 	if p.Reason == "" {
 		p.Reason = fmt.Sprintf("rollback to release #%d", target.Release)
 	}
@@ -50,7 +51,8 @@ func Rollback(ctx context.Context, opts Options, cfg *config.Config, prior, targ
 	}
 	rollbackDatabases(p, cfg, opts, target, obs)
 	cleanOrphans(p, prior, obs)
-	finish(p, cfg)
+	finish(p, cfg, opts)
+	switchModes(p, obs)
 	return p, diags
 }
 

@@ -16,6 +16,7 @@ import (
 type svcPlan struct {
 	p   *plan.Plan
 	res *plan.Resource
+	dir string // Options.ConfigDir
 }
 
 func (sp *svcPlan) add(s *plan.Step) *plan.Step {
@@ -45,7 +46,7 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 	if ps != nil {
 		res.From = ps.Image
 	}
-	sp := &svcPlan{p: p, res: res}
+	sp := &svcPlan{p: p, res: res, dir: opts.ConfigDir}
 
 	changed := ps == nil || ps.ImageID != id || !sameConfig(ps.ConfigHash, svc, p.Secrets) || ps.Strategy != svc.Strategy
 	if !changed {
@@ -199,7 +200,7 @@ func preview(sp *svcPlan, cfg *config.Config, specs []providers.ContainerSpec) {
 	if len(names) == 0 || len(specs) == 0 {
 		return
 	}
-	sp.add(&plan.Step{Kind: plan.KindCheck, Provider: "slipway", Target: "preview", Phase: "preview", Checks: names,
+	sp.add(&plan.Step{Kind: plan.KindCheck, Provider: "slipway", Target: "preview", Phase: "preview", Checks: names, CheckSpecs: checkSpecs(cfg, names),
 		Names: []string{specs[0].Name}, Detail: fmt.Sprintf("%s against %s before traffic moves: %s", plural(len(names), "preview check"), specs[0].Name, strings.Join(names, ", "))})
 }
 
@@ -374,7 +375,8 @@ func planCanary(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.
 			}
 			if c.Analysis != "" {
 				sp.add(&plan.Step{Kind: plan.KindAnalyse, Provider: "slipway", Target: c.Analysis, Analysis: c.Analysis, Pause: pause,
-					Detail: fmt.Sprintf("analysis %q over %s: %s against %s", c.Analysis, pause, next.Version, ps.Version)})
+					AnalysisSpec: AnalysisSpec(cfg, sp.dir, sp.p.Env, svc, cfg.Analysis(c.Analysis), ps.Release, next.Release),
+					Detail:       fmt.Sprintf("analysis %q over %s: %s against %s", c.Analysis, pause, next.Version, ps.Version)})
 			} else if pause > 0 {
 				sp.add(&plan.Step{Kind: plan.KindPause, Provider: "slipway", Target: fmt.Sprintf("%d%%", st.Percent), Pause: pause,
 					Detail: fmt.Sprintf("wait %s at %d%%", pause, st.Percent)})

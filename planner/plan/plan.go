@@ -19,6 +19,9 @@ type Plan struct {
 	ConfigHash   string
 	Created      time.Time
 	Reason       string // hotfix and rollback reason, recorded
+	// TargetRelease is, for a rollback, the release whose snapshot the
+	// plan returns to; the record keeps it.
+	TargetRelease int `json:",omitempty"`
 
 	Interrupted *Interrupted // an apply that did not finish, if any
 	Drift       []Drift
@@ -88,6 +91,11 @@ type Traffic struct {
 	// (the compensation of a first release).
 	Route  providers.RouteSpec
 	Remove bool `json:",omitempty"`
+
+	// Switch is how the router said it would make the routing live when
+	// the plan was made (nil when it could not say); the step's detail
+	// tells it.
+	Switch *providers.SwitchPlan `json:",omitempty"`
 }
 
 // Step is one action of a plan.
@@ -113,6 +121,12 @@ type Step struct {
 	Phase      string                    `json:",omitempty"`
 	StopAfter  time.Duration             `json:",omitempty"` // stop timeout
 	Restart    string                    `json:",omitempty"` // update: the restart policy set on Names
+
+	// AnalysisSpec and CheckSpecs are the analysis (an analyse step) and
+	// the checks (a check step, in the order of Checks) as the planner
+	// resolved them from the configuration.
+	AnalysisSpec *Analysis `json:",omitempty"`
+	CheckSpecs   []Check   `json:",omitempty"`
 
 	// Database steps: the postgres block, the migrations to apply (or the
 	// app's task container), where backups go, and the backup to restore.

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
+	"github.com/zclconf/go-cty/cty"
 )
 
 func testPlan() *plan.Plan {
@@ -43,7 +45,7 @@ func TestSaveLeavesOutSecretsAndFillRestoresThem(t *testing.T) {
 	if v := got.Steps[0].Containers[0].Vars; v[0].Value != "visible" || v[1].Value != "" {
 		t.Fatalf("loaded vars %+v", v)
 	}
-	Fill(got, func(svc, name string) string { return svc + "/" + name })
+	Fill(got, &config.Config{Services: []*config.Service{{Name: "web", Env: []config.EnvVar{{Name: "SECRET", Value: "web/SECRET", Sensitive: true}}}}})
 	if v := got.Steps[0].Containers[0].Vars[1].Value; v != "web/SECRET" {
 		t.Fatalf("filled %q", v)
 	}
@@ -71,10 +73,76 @@ func TestVariablesRoundTrip(t *testing.T) {
 }
 
 func TestReadRejectsOtherFiles(t *testing.T) {
-	for _, in := range []string{"", "{}", `{"format_version":1,"kind":"x","plan":{}}`, `{"format_version":9,"kind":"slipway-plan","plan":{}}`, "not json"} {
+	for _, in := range []string{"", "{}", `{"format_version":2,"kind":"x","plan":{}}`, `{"format_version":9,"kind":"slipway-plan","plan":{}}`, "not json"} {
 		if _, err := Read(strings.NewReader(in)); err == nil {
 			t.Errorf("Read(%q) succeeded", in)
 		}
+	}
+}
+
+// TestReadRefusesVersion1: a plan file of the first format lacks the
+// checks and analyses it runs; it is refused with what to do.
+func TestReadRefusesVersion1(t *testing.T) {
+	_, err := Read(strings.NewReader(`{"format_version":1,"kind":"slipway-plan","plan":{"Project":"p"}}`))
+	if err == nil || !strings.Contains(err.Error(), "plan format version 1 is older than this slipway reads (2)") ||
+		!strings.Contains(err.Error(), "make the plan again") {
+		t.Fatalf("Read = %v", err)
+	}
+}
+
+// TestChecksRoundTrip: a check step's resolved checks read back with
+// their types; a sensitive attribute is never written, and Fill takes it
+// from the configuration again.
+func TestChecksRoundTrip(t *testing.T) {
+	secret := cty.StringVal("Bearer s3cr3t-token").Mark(config.SensitiveMark)
+	ck := &config.Check{Name: "api", Phase: "post", Severity: "critical", Kind: "http", Attrs: map[string]cty.Value{
+		"url": cty.StringVal("http://127.0.0.1/health"), "status": cty.NumberIntVal(200),
+		"headers": cty.MapVal(map[string]cty.Value{"Authorization": secret}),
+	}}
+	p := &plan.Plan{Project: "p", Steps: []*plan.Step{{ID: "checks.post", Kind: plan.KindCheck, Checks: []string{"api"}, CheckSpecs: []plan.Check{plan.NewCheck(ck)}}}}
+	var buf bytes.Buffer
+	if err := Write(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte("s3cr3t")) {
+		t.Fatalf("plan file holds the secret:\n%s", buf.Bytes())
+	}
+	got, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs := got.Steps[0].CheckSpecs[0].Attrs
+	if !attrs["status"].Value.RawEquals(cty.NumberIntVal(200)) || !attrs["url"].Value.RawEquals(cty.StringVal("http://127.0.0.1/health")) {
+		t.Errorf("plain attributes read back as %#v", attrs)
+	}
+	if !attrs["headers"].Sensitive {
+		t.Fatalf("sensitive attribute read back as %#v", attrs["headers"])
+	}
+	Fill(got, &config.Config{Checks: []*config.Check{ck}})
+	if b := got.Steps[0].CheckSpecs[0].Block(); !b.Attrs["headers"].RawEquals(ck.Attrs["headers"]) {
+		t.Errorf("filled %#v", b.Attrs["headers"])
+	}
+}
+
+// TestSaveLeavesOutTaskSecrets: an app's migration task runs with its
+// service's env; its sensitive values are left out as well.
+func TestSaveLeavesOutTaskSecrets(t *testing.T) {
+	task := &providers.ContainerSpec{Name: "p-web-migrate-r2", Service: "web", Vars: []providers.EnvVar{{Name: "SECRET", Value: "s3cr3t-value", Sensitive: true}}}
+	p := &plan.Plan{Project: "p", Steps: []*plan.Step{{ID: "postgres.main.migrate.1", Kind: plan.KindMigrate, Task: task}}}
+	var buf bytes.Buffer
+	if err := Write(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(buf.Bytes(), []byte("s3cr3t-value")) || task.Vars[0].Value != "s3cr3t-value" {
+		t.Fatalf("plan file holds the secret, or the plan lost it:\n%s", buf.Bytes())
+	}
+	got, err := Read(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Fill(got, &config.Config{Services: []*config.Service{{Name: "web", Env: []config.EnvVar{{Name: "SECRET", Value: "s3cr3t-value", Sensitive: true}}}}})
+	if v := got.Steps[0].Task.Vars[0].Value; v != "s3cr3t-value" {
+		t.Errorf("filled %q", v)
 	}
 }
 
@@ -82,7 +150,8 @@ func FuzzRead(f *testing.F) {
 	var buf bytes.Buffer
 	_ = Write(&buf, testPlan())
 	f.Add(buf.Bytes())
-	f.Add([]byte(`{"format_version":1,"kind":"slipway-plan","plan":{"Steps":[null]}}`))
+	f.Add([]byte(`{"format_version":2,"kind":"slipway-plan","plan":{"Steps":[null]}}`))
+	f.Add([]byte(`{"format_version":2,"kind":"slipway-plan","plan":{"Steps":[{"CheckSpecs":[{"Attrs":{"a":{"type":"string","value":"x"},"b":{"sensitive":true}}}]}]}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := Read(bytes.NewReader(b))
 		if err != nil {

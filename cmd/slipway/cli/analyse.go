@@ -26,29 +26,15 @@ type analyzer struct {
 var _ executor.Analyzer = analyzer{}
 
 func (a analyzer) Analyse(ctx context.Context, s *plan.Step, report func([]records.AnalysisReading, string, string)) error {
-	cfg := a.se.cfg
-	an := cfg.Analysis(s.Analysis)
-	if an == nil {
+	spec := s.AnalysisSpec
+	if spec == nil {
 		return fmt.Errorf("no analysis block is named %q", s.Analysis)
 	}
-	service := strings.TrimPrefix(s.Resource, "service.")
-	svc := cfg.Service(service)
-	if svc == nil || svc.Route == nil {
-		return fmt.Errorf("analysis %q needs service %q with a route", s.Analysis, service)
-	}
+	an := &spec.Block
 	var src analysis.Source
 	switch an.Source {
 	case "probe":
-		host := ""
-		if svc.Route.ServerName != "_" {
-			host = svc.Route.ServerName
-		}
-		header := ""
-		if svc.Canary != nil {
-			header = svc.Canary.Header
-		}
-		p, err := analysis.NewProbe(analysis.ProbeOptions{URL: fmt.Sprintf("http://127.0.0.1:%d%s", svc.Route.Listen, svc.Route.Location),
-			Host: host, Header: header, Rate: probeRate(an)})
+		p, err := analysis.NewProbe(analysis.ProbeOptions{URL: spec.URL, Host: spec.Host, Header: spec.Header, Rate: probeRate(an)})
 		if err != nil {
 			return err
 		}
@@ -56,18 +42,17 @@ func (a analyzer) Analyse(ctx context.Context, s *plan.Step, report func([]recor
 		defer p.Stop()
 		src = p
 	case "nginx", "":
-		if cfg.Nginx == nil || cfg.Nginx.AccessLog == "" {
+		if spec.AccessLog == "" {
 			return fmt.Errorf("analysis %q reads nginx's access log, but the nginx block names none", s.Analysis)
 		}
-		n := analysis.NewNginx(a.se.rel(cfg.Nginx.AccessLog), analysis.Route(cfg.Project.Name, a.se.env, service))
+		n := analysis.NewNginx(spec.AccessLog, analysis.Route(spec.Project, spec.Env, spec.Service))
 		defer n.Close()
 		src = n
 	case "prometheus":
 		if an.Prometheus == nil {
 			return fmt.Errorf("analysis %q reads Prometheus, but has no prometheus block", s.Analysis)
 		}
-		stable, candidate := a.releases(service)
-		p, err := prometheusSource(an, stable, candidate)
+		p, err := prometheusSource(an, spec.StableRelease, spec.CandidateRelease)
 		if err != nil {
 			return fmt.Errorf("analysis %q: %w", s.Analysis, err)
 		}
@@ -124,21 +109,6 @@ func probeRate(an *config.Analysis) int {
 	}
 	r := int(math.Ceil(4 * float64(an.MinRequests) / an.Interval.Seconds()))
 	return min(max(r, analysis.DefaultProbeRate), maxProbeRate)
-}
-
-// releases returns the release numbers the service's stable and candidate
-// containers carry: the prior state's release of the service, and the
-// release the apply (or the promote that resumes it) makes, the one after
-// the prior state's.
-func (a analyzer) releases(service string) (stable, candidate int) {
-	pr := a.se.prior
-	if pr == nil {
-		return 0, 1
-	}
-	if ps := pr.Services[service]; ps != nil {
-		stable = ps.Release
-	}
-	return stable, pr.Release + 1
 }
 
 // placeholderRelease is replaced in Prometheus queries by the release

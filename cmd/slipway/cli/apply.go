@@ -157,19 +157,13 @@ func (se *session) savedPlan(ctx context.Context, path string) (*plan.Plan, func
 			return stale(fmt.Sprintf("the sensitive value %s is new since the plan was made", id), remake)
 		}
 	}
-	fillSecrets(se, saved)
+	planfile.Fill(saved, se.cfg)
 	return saved, done, nil
 }
 
 // execute runs the executor and stores what it returns: the new state, a
 // snapshot and the record.
 func (se *session) execute(ctx context.Context, p *plan.Plan) error {
-	return se.executeWith(ctx, p, nil)
-}
-
-// executeWith is execute with options a command adds (a rollback's
-// target release).
-func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *executor.Options)) error {
 	var hook executor.Hook
 	var jsonHook *views.JSONHook
 	var textHook *views.TextHook
@@ -237,9 +231,6 @@ func (se *session) executeWith(ctx context.Context, p *plan.Plan, more func(o *e
 				recPaths = [2]string{j, m}
 			}
 		},
-	}
-	if more != nil {
-		more(&opts)
 	}
 	if se.resume == nil {
 		if err := se.savePlanForResume(p); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/slipwayhq/slipway/checks"
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/state/records"
 )
 
@@ -19,12 +20,10 @@ type checker struct {
 
 var _ executor.Checker = checker{}
 
-func (k checker) Run(ctx context.Context, phase string, names []string, candidate string) ([]records.CheckEvidence, error) {
+func (k checker) Run(ctx context.Context, phase string, specs []plan.Check, candidate string) ([]records.CheckEvidence, error) {
 	var cks []*config.Check
-	for _, n := range names {
-		if c := k.se.cfg.Check(n); c != nil {
-			cks = append(cks, c)
-		}
+	for _, c := range specs {
+		cks = append(cks, c.Block())
 	}
 	env, done, err := k.se.checkEnv(cks, k.se.c)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -12,8 +13,6 @@ import (
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/planner/planfile"
-	"github.com/slipwayhq/slipway/providers"
-	"github.com/slipwayhq/slipway/providers/nginx"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/local"
 	"github.com/urfave/cli/v2"
@@ -128,9 +127,13 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 		done()
 		return nil, nil, err
 	}
-	opts := planner.Options{Env: se.env, Now: time.Now(), SecretKey: key, Journal: journal}
+	opts := planner.Options{Env: se.env, Now: time.Now(), SecretKey: key, Journal: journal, Reason: se.reason}
 	if se.c.IsSet("reason") {
 		opts.Reason = se.c.String("reason")
+	}
+	if opts.ConfigDir, err = filepath.Abs(se.dir); err != nil {
+		done()
+		return nil, nil, fail(1, err, "")
 	}
 	var p *plan.Plan
 	var diags hcl.Diagnostics
@@ -149,6 +152,7 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 		if opts.Reason == "" {
 			opts.Reason = se.c.String("m")
 		}
+		opts.NoVerify = se.c.Bool("no-verify")
 		if se.c.Bool("restore-db") {
 			if opts.RestoreDB, err = se.restoreBackups(target); err != nil {
 				done()
@@ -167,7 +171,6 @@ func (se *session) makePlan(ctx context.Context, op string) (*plan.Plan, func(),
 		return nil, nil, exit(1)
 	}
 	se.prov = set
-	se.annotateSwitch(ctx, p)
 	se.prior = prior
 	return p, done, nil
 }
@@ -187,44 +190,4 @@ func (se *session) readState() (*state.State, error) {
 		return nil, fail(1, fmt.Errorf("read state: %w", err), "the file was left as it is; restore it from a snapshot in "+se.backend.Dir()+"/snapshots or a backup")
 	}
 	return st, nil
-}
-
-// annotateSwitch says, on each traffic step, how nginx will make it live:
-// through the Lua module's live table with no reload, or by a reload (and
-// why).
-func (se *session) annotateSwitch(ctx context.Context, p *plan.Plan) {
-	n, ok := se.prov.Router.(providers.SwitchPlanner)
-	if !ok {
-		return
-	}
-	for _, s := range p.Steps {
-		t := s.Traffic
-		if s.Kind != plan.KindTraffic || t == nil || t.Remove {
-			continue
-		}
-		spec := t.Route
-		// Addresses are known only once containers run; they do not
-		// change the route's shape.
-		spec.Stable = placeholders(len(t.Stable))
-		spec.Candidate = placeholders(len(t.Candidate))
-		spec.CandidateWeight = t.CandidateWeight
-		sw, err := n.PlanSwitch(ctx, spec)
-		switch {
-		case err != nil:
-		case sw.Mode == nginx.SwitchDynamic:
-			s.Detail += " (dynamic: no reload)"
-		case sw.Reason != "":
-			s.Detail += " (nginx reload: " + sw.Reason + ")"
-		default:
-			s.Detail += " (nginx reload)"
-		}
-	}
-}
-
-func placeholders(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = fmt.Sprintf("127.0.0.1:%d", 40000+i)
-	}
-	return out
 }

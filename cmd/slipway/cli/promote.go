@@ -74,7 +74,7 @@ func resumePaused(s *streams, c *cli.Context, abort bool) error {
 			return fail(1, fmt.Errorf("the sensitive value %s is not the one release #%d was started with", id, p.Release), "give the same values as the paused apply, or run 'slipway abort' with them")
 		}
 	}
-	fillSecrets(se, p)
+	planfile.Fill(p, se.cfg)
 	se.resume = j
 	se.abort = abort
 	return se.execute(c.Context, p)
@@ -83,21 +83,6 @@ func resumePaused(s *streams, c *cli.Context, abort bool) error {
 func mustKey(se *session) []byte {
 	k, _ := se.backend.SecretKey()
 	return k
-}
-
-// fillSecrets puts the sensitive values of the configuration back into a
-// plan read from a file.
-func fillSecrets(se *session, p *plan.Plan) {
-	planfile.Fill(p, func(service, name string) string {
-		if svc := se.cfg.Service(service); svc != nil {
-			for _, e := range svc.Env {
-				if e.Name == name {
-					return e.Value
-				}
-			}
-		}
-		return ""
-	})
 }
 
 // savePlanForResume keeps the plan beside the journal, so that promote and

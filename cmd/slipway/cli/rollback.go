@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
-	"github.com/slipwayhq/slipway/executor"
-	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/urfave/cli/v2"
 )
@@ -54,9 +51,6 @@ incident report lists them ('slipway show -incident N').`,
 				return err
 			}
 			defer done()
-			if c.Bool("no-verify") {
-				skipPostChecks(p)
-			}
 			if !c.Bool("json") || c.Bool("dry-run") {
 				if err := se.render(p); err != nil {
 					return err
@@ -77,36 +71,9 @@ incident report lists them ('slipway show -incident N').`,
 			if !c.Bool("auto-approve") && !se.confirm("Do you want to roll back? Only 'yes' will be accepted.") {
 				return fail(1, errors.New("rollback cancelled: nothing was changed"), "")
 			}
-			journal, err := se.backend.ReadJournal()
-			if err != nil {
-				return fail(1, fmt.Errorf("read journal: %w", err), "")
-			}
-			target, err := se.rollbackTarget(se.prior, journal)
-			if err != nil {
-				return err
-			}
-			return se.executeWith(c.Context, p, func(o *executor.Options) { o.Target = target.Release })
+			return se.execute(c.Context, p)
 		},
 	}
-}
-
-// skipPostChecks drops the post-deploy check steps of p (-no-verify) and
-// says so in its warnings, which the plan shows and the record keeps.
-func skipPostChecks(p *plan.Plan) {
-	if len(p.PostChecks) == 0 {
-		return
-	}
-	steps := p.Steps[:0]
-	for _, s := range p.Steps {
-		if s.Kind == plan.KindCheck && s.Phase == "post" {
-			continue
-		}
-		steps = append(steps, s)
-	}
-	// Post checks come last, so no other step's index changes.
-	p.Steps = steps
-	p.Warnings = append(p.Warnings, fmt.Sprintf("post-deploy checks skipped (-no-verify): %s", strings.Join(p.PostChecks, ", ")))
-	p.PostChecks = nil
 }
 
 // rollbackTarget resolves the rollback argument to a snapshot: a release

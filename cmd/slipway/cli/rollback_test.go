@@ -3,56 +3,12 @@ package cli
 import (
 	"bytes"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/state/records"
 )
-
-func TestSkipPostChecks(t *testing.T) {
-	steps := func() []*plan.Step {
-		return []*plan.Step{
-			{Index: 0, ID: "checks.pre", Kind: plan.KindCheck, Phase: "pre"},
-			{Index: 1, ID: "service.web.traffic", Kind: plan.KindTraffic},
-			{Index: 2, ID: "checks.post", Kind: plan.KindCheck, Phase: "post"},
-		}
-	}
-	tests := []struct {
-		name      string
-		p         *plan.Plan
-		wantSteps []string
-		wantWarn  []string
-	}{
-		{"post checks dropped", &plan.Plan{PreChecks: []string{"env"}, PostChecks: []string{"api", "frontend"}, Steps: steps(), Warnings: []string{"w"}},
-			[]string{"checks.pre", "service.web.traffic"}, []string{"w", "post-deploy checks skipped (-no-verify): api, frontend"}},
-		{"no post checks", &plan.Plan{PreChecks: []string{"env"}, Steps: steps()[:2]},
-			[]string{"checks.pre", "service.web.traffic"}, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			skipPostChecks(tt.p)
-			var ids []string
-			for i, s := range tt.p.Steps {
-				ids = append(ids, s.ID)
-				if s.Index != i {
-					t.Errorf("step %s has index %d at %d", s.ID, s.Index, i)
-				}
-			}
-			if !slices.Equal(ids, tt.wantSteps) {
-				t.Errorf("steps = %q, want %q", ids, tt.wantSteps)
-			}
-			if !slices.Equal(tt.p.Warnings, tt.wantWarn) {
-				t.Errorf("warnings = %q, want %q", tt.p.Warnings, tt.wantWarn)
-			}
-			if len(tt.p.PostChecks) != 0 || !slices.Equal(tt.p.PreChecks, []string{"env"}) {
-				t.Errorf("pre %q, post %q; want pre kept, post none", tt.p.PreChecks, tt.p.PostChecks)
-			}
-		})
-	}
-}
 
 func TestVersionsAndStrategies(t *testing.T) {
 	tests := []struct {

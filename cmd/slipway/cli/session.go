@@ -16,6 +16,7 @@ import (
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/internal/redact"
 	"github.com/slipwayhq/slipway/internal/safedir"
+	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/factory"
 	"github.com/slipwayhq/slipway/state"
@@ -36,6 +37,7 @@ type session struct {
 	prov    providers.Set
 	prior   *state.State
 	target  string         // rollback target argument
+	reason  string         // why, when no flag says (a watch's rollback)
 	resume  *state.Journal // promote/abort: the paused operation
 	abort   bool
 }
@@ -263,6 +265,17 @@ func (se *session) observe(ctx context.Context, set providers.Set) (*providers.O
 			return nil, fail(1, fmt.Errorf("observe nginx files: %w", err), "")
 		}
 		obs.Routes = rs
+		if sp, ok := set.Router.(providers.SwitchPlanner); ok {
+			obs.Switch = map[string]providers.SwitchPlan{}
+			for _, svc := range se.cfg.Services {
+				if svc.Route == nil {
+					continue
+				}
+				if sw, err := sp.PlanSwitch(ctx, planner.SwitchSpec(se.cfg, se.env, svc)); err == nil {
+					obs.Switch[svc.Name] = sw
+				}
+			}
+		}
 		if lc, ok := set.Router.(providers.ListenChecker); ok {
 			for _, svc := range se.cfg.Services {
 				if svc.Route == nil {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/config"
-	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/analysis"
 	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/notify"
@@ -167,6 +166,7 @@ func (se *session) watch(ctx context.Context, override time.Duration) error {
 func (se *session) watchRollback(ctx context.Context, watched int, service, reason string) error {
 	fmt.Fprintf(se.s.err, "slipway: release #%d failed its watch of service %q: %s\n", watched, service, reason)
 	se.target = ""
+	se.reason = fmt.Sprintf("watch of service %q failed: %s", service, reason)
 	p, done, err := se.makePlan(ctx, "rollback")
 	if err != nil {
 		return err
@@ -176,25 +176,16 @@ func (se *session) watchRollback(ctx context.Context, watched int, service, reas
 		return fail(1, fmt.Errorf("release #%d is no longer the current release: #%d is, made while the watch ran; nothing was rolled back", watched, se.prior.Release),
 			fmt.Sprintf("run 'slipway watch' to watch release #%d", se.prior.Release))
 	}
-	p.Reason = fmt.Sprintf("watch of service %q failed: %s", service, reason)
 	if err := se.render(p); err != nil {
 		return err
 	}
 	if !p.Changed() {
 		return fail(1, fmt.Errorf("release #%d failed its watch, but rolling back changes nothing", watched), "run 'slipway history' and 'slipway plan' to see what is live")
 	}
-	journal, err := se.backend.ReadJournal()
-	if err != nil {
-		return fail(1, fmt.Errorf("read journal: %w", err), "")
-	}
-	target, err := se.rollbackTarget(se.prior, journal)
-	if err != nil {
+	if err := se.execute(ctx, p); err != nil {
 		return err
 	}
-	if err := se.executeWith(ctx, p, func(o *executor.Options) { o.Target = target.Release }); err != nil {
-		return err
-	}
-	return fail(2, fmt.Errorf("release #%d failed its watch and was rolled back to release #%d", watched, target.Release),
+	return fail(2, fmt.Errorf("release #%d failed its watch and was rolled back to release #%d", watched, p.TargetRelease),
 		"the record of the rollback says why; run 'slipway history'")
 }
 
