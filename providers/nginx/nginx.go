@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/internal/valid"
 	"github.com/slipwayhq/slipway/providers"
 )
@@ -286,7 +287,7 @@ func (n *Nginx) applyReload(ctx context.Context, spec providers.RouteSpec, r ren
 		return nil
 	}
 
-	if err := writeAtomic(path, r.content, mode); err != nil {
+	if err := writeRouteFile(path, r.content, mode); err != nil {
 		return err
 	}
 	fail := func(cause error) error {
@@ -329,7 +330,7 @@ func (n *Nginx) Remove(ctx context.Context, project, env, service string) error 
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove route %q: %w", path, err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return n.restore(ctx, path, prev, mode, fmt.Errorf("remove route %q: %w", path, err))
 	}
 	reloaded := time.Now()
@@ -385,15 +386,9 @@ func (n *Nginx) restore(ctx context.Context, path string, prev []byte, mode fs.F
 	defer cancel()
 	var err error
 	if prev == nil {
-		err = os.Remove(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		if err == nil {
-			err = syncDir(filepath.Dir(path))
-		}
+		err = atomicfile.Remove(path)
 	} else {
-		err = writeAtomic(path, prev, mode)
+		err = writeRouteFile(path, prev, mode)
 	}
 	if err != nil {
 		return errors.Join(cause, fmt.Errorf("restore previous route file %q: %w", path, err))
