@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/internal/atomicfile"
+	"github.com/slipwayhq/slipway/internal/clock"
 	"github.com/slipwayhq/slipway/internal/valid"
 	"github.com/slipwayhq/slipway/providers"
 )
@@ -571,15 +572,9 @@ func (n *Nginx) waitGone(ctx context.Context, p probe, tag string, reloaded time
 	return fmt.Errorf("%w: nginx still serves %s at %s after %s; %s", ErrNotConfirmed, tag, p.url, n.opts.ConfirmTimeout, why)
 }
 
+// sleep waits one poll interval and reports whether ctx is still running.
 func (n *Nginx) sleep(ctx context.Context) bool {
-	t := time.NewTimer(n.poll)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return clock.SleepUntil(ctx, time.Now().Add(n.poll)) == nil
 }
 
 // tester is a switcher that can show nginx's validation output.
