@@ -323,15 +323,11 @@ func (p *Postgres) restoreScript(ctx context.Context, restoreBin, psqlBin, path 
 		return fmt.Errorf("run pg_restore: %w", err)
 	}
 
-	env := toolEnv(os.Environ(), p.secrets)
-	if pw := p.cfg.Password; pw != "" {
-		passfile, err := writePassfile(pw)
-		if err != nil {
-			return fmt.Errorf("run psql: %w", err)
-		}
-		defer os.Remove(passfile)
-		env = append(env, "PGPASSFILE="+passfile)
+	env, removePassfile, err := p.connEnv("psql")
+	if err != nil {
+		return err
 	}
+	defer removePassfile()
 	var restoreDone struct {
 		once sync.Once
 		err  error
@@ -455,15 +451,11 @@ func (p *Postgres) tool(ctx context.Context, name string, args ...string) (strin
 	if err != nil {
 		return "", err
 	}
-	env := toolEnv(os.Environ(), p.secrets)
-	if pw := p.cfg.Password; pw != "" {
-		passfile, err := writePassfile(pw)
-		if err != nil {
-			return "", fmt.Errorf("run %s: %w", name, err)
-		}
-		defer os.Remove(passfile)
-		env = append(env, "PGPASSFILE="+passfile)
+	env, removePassfile, err := p.connEnv(name)
+	if err != nil {
+		return "", err
 	}
+	defer removePassfile()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	cmd.WaitDelay = 5 * time.Second
@@ -511,6 +503,22 @@ next:
 		env = append(env, kv)
 	}
 	return env
+}
+
+// connEnv is the environment of a client program that connects, name:
+// toolEnv's, with the password (if any) in a new PGPASSFILE that the
+// caller removes with remove once the program has ended.
+func (p *Postgres) connEnv(name string) (env []string, remove func(), err error) {
+	env = toolEnv(os.Environ(), p.secrets)
+	pw := p.cfg.Password
+	if pw == "" {
+		return env, func() {}, nil
+	}
+	passfile, err := writePassfile(pw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("run %s: %w", name, err)
+	}
+	return append(env, "PGPASSFILE="+passfile), func() { os.Remove(passfile) }, nil
 }
 
 // writePassfile writes a 0600 password file matching any host, port,
