@@ -27,14 +27,11 @@ func Mode(perm fs.FileMode) Option {
 // Replace writes data to path, replacing any file there, a symbolic link
 // included (the link, not its target).
 func Replace(path string, data []byte, opts ...Option) error {
-	p, err := New(path, opts...)
+	p, err := holding(path, data, opts)
 	if err != nil {
 		return err
 	}
 	defer p.Cleanup()
-	if _, err := p.Write(data); err != nil {
-		return err
-	}
 	return p.Commit()
 }
 
@@ -43,14 +40,11 @@ func Replace(path string, data []byte, opts ...Option) error {
 // leaves it alone: the temporary file is hard-linked into place, which
 // fails rather than replaces.
 func Create(path string, data []byte, opts ...Option) error {
-	p, err := New(path, opts...)
+	p, err := holding(path, data, opts)
 	if err != nil {
 		return err
 	}
 	defer p.Cleanup()
-	if _, err := p.Write(data); err != nil {
-		return err
-	}
 	if err := p.sync(); err != nil {
 		return err
 	}
@@ -66,6 +60,19 @@ func Create(path string, data []byte, opts ...Option) error {
 	}
 	p.done = true
 	return SyncDir(filepath.Dir(path))
+}
+
+// holding returns a Pending for path that holds data.
+func holding(path string, data []byte, opts []Option) (*Pending, error) {
+	p, err := New(path, opts...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.Write(data); err != nil {
+		p.Cleanup()
+		return nil, err
+	}
+	return p, nil
 }
 
 // Pending is a new file that takes the place of its target only when
