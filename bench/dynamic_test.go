@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/executor/prober"
+	"github.com/slipwayhq/slipway/internal/clock"
 	"github.com/slipwayhq/slipway/internal/testenv"
 	"github.com/slipwayhq/slipway/state/records"
 )
@@ -466,7 +467,7 @@ func startVersionPoller(url, want string, every time.Duration) *versionPoller {
 				v.last = strings.TrimSpace(body)
 			}
 			next = next.Add(every)
-			if !sleepUntilCtx(ctx, next) {
+			if clock.SleepUntil(ctx, next) != nil {
 				return
 			}
 		}
@@ -511,23 +512,6 @@ func dynGet(ctx context.Context, c *http.Client, url string) (string, error) {
 		return "", fmt.Errorf("status %d: %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	return string(body), nil
-}
-
-// sleepUntilCtx waits until t or the end of ctx and reports whether t came
-// first.
-func sleepUntilCtx(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // dynSamples keeps every sample of each unit, to report medians.

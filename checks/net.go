@@ -83,54 +83,13 @@ func parseTLS(a *attrs) runFunc {
 }
 
 func (s tlsSpec) run(ctx context.Context, env *Env) (string, error) {
-	var roots *x509.CertPool
-	if s.caFile != "" {
-		pemBytes, err := os.ReadFile(resolve(env.Dir, s.caFile))
-		if err != nil {
-			return "", fmt.Errorf("read ca_file: %w", err)
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pemBytes) {
-			return "", fmt.Errorf("read ca_file %q: no PEM certificate in it", s.caFile)
-		}
+	roots, err := s.roots(env)
+	if err != nil {
+		return "", err
 	}
-	var chain []*x509.Certificate
-	source := s.certFile
-	if s.certFile != "" {
-		b, err := os.ReadFile(resolve(env.Dir, s.certFile))
-		if err != nil {
-			return "", fmt.Errorf("read cert_file: %w", err)
-		}
-		for block, rest := pem.Decode(b); block != nil; block, rest = pem.Decode(rest) {
-			if block.Type != "CERTIFICATE" {
-				continue
-			}
-			c, err := x509.ParseCertificate(block.Bytes)
-			if err != nil {
-				return "", fmt.Errorf("parse certificate in %q: %w", s.certFile, err)
-			}
-			chain = append(chain, c)
-		}
-		if len(chain) == 0 {
-			return "", fmt.Errorf("read cert_file %q: no PEM certificate in it", s.certFile)
-		}
-	} else {
-		source = s.address
-		host, _, _ := net.SplitHostPort(s.address)
-		name := s.serverName
-		if name == "" {
-			name = host
-		}
-		d := tls.Dialer{Config: &tls.Config{ServerName: name, InsecureSkipVerify: true}} // verified below, so that expiry shows even on an untrusted certificate
-		conn, err := d.DialContext(ctx, "tcp", s.address)
-		if err != nil {
-			return "", fmt.Errorf("tls handshake with %s: %w", s.address, err)
-		}
-		chain = conn.(*tls.Conn).ConnectionState().PeerCertificates
-		conn.Close()
-		if len(chain) == 0 {
-			return "", fmt.Errorf("tls handshake with %s: no certificate", s.address)
-		}
+	chain, source, err := s.chain(ctx, env)
+	if err != nil {
+		return "", err
 	}
 	leaf := chain[0]
 	left := time.Until(leaf.NotAfter)
@@ -142,36 +101,112 @@ func (s tlsSpec) run(ctx context.Context, env *Env) (string, error) {
 	if days < s.minDays {
 		return ev, fmt.Errorf("certificate expires in %d days, fewer than min_days %d", days, s.minDays)
 	}
+	return s.trust(ev, chain, roots)
+}
+
+// roots returns the pool of ca_file, or nil (the system roots) without one.
+func (s tlsSpec) roots(env *Env) (*x509.CertPool, error) {
+	if s.caFile == "" {
+		return nil, nil
+	}
+	pemBytes, err := os.ReadFile(resolve(env.Dir, s.caFile))
+	if err != nil {
+		return nil, fmt.Errorf("read ca_file: %w", err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		return nil, fmt.Errorf("read ca_file %q: no PEM certificate in it", s.caFile)
+	}
+	return roots, nil
+}
+
+// chain returns the certificates of cert_file, or those address serves,
+// leaf first, and where they came from. It never returns an empty chain
+// without an error.
+func (s tlsSpec) chain(ctx context.Context, env *Env) ([]*x509.Certificate, string, error) {
+	if s.certFile != "" {
+		chain, err := s.readChain(env)
+		return chain, s.certFile, err
+	}
+	host, _, _ := net.SplitHostPort(s.address)
+	name := s.serverName
+	if name == "" {
+		name = host
+	}
+	d := tls.Dialer{Config: &tls.Config{ServerName: name, InsecureSkipVerify: true}} // verified by trust, so that expiry shows even on an untrusted certificate
+	conn, err := d.DialContext(ctx, "tcp", s.address)
+	if err != nil {
+		return nil, "", fmt.Errorf("tls handshake with %s: %w", s.address, err)
+	}
+	chain := conn.(*tls.Conn).ConnectionState().PeerCertificates
+	conn.Close()
+	if len(chain) == 0 {
+		return nil, "", fmt.Errorf("tls handshake with %s: no certificate", s.address)
+	}
+	return chain, s.address, nil
+}
+
+// readChain returns the PEM certificates of cert_file, in order.
+func (s tlsSpec) readChain(env *Env) ([]*x509.Certificate, error) {
+	b, err := os.ReadFile(resolve(env.Dir, s.certFile))
+	if err != nil {
+		return nil, fmt.Errorf("read cert_file: %w", err)
+	}
+	var chain []*x509.Certificate
+	for block, rest := pem.Decode(b); block != nil; block, rest = pem.Decode(rest) {
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("parse certificate in %q: %w", s.certFile, err)
+		}
+		chain = append(chain, c)
+	}
+	if len(chain) == 0 {
+		return nil, fmt.Errorf("read cert_file %q: no PEM certificate in it", s.certFile)
+	}
+	return chain, nil
+}
+
+// trust checks the chain against the name (server_name, else the
+// address's host) and the roots: a served chain must be trusted for the
+// name; a file's leaf must be valid for the name when there is one, and
+// its chain trusted when ca_file is set. It extends the evidence ev.
+func (s tlsSpec) trust(ev string, chain []*x509.Certificate, roots *x509.CertPool) (string, error) {
 	name := s.serverName
 	if name == "" && s.address != "" {
 		name, _, _ = net.SplitHostPort(s.address)
 	}
 	if s.address != "" {
-		inter := x509.NewCertPool()
-		for _, c := range chain[1:] {
-			inter.AddCert(c)
-		}
-		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter}); err != nil {
+		if err := verifyChain(chain, name, roots); err != nil {
 			return ev, fmt.Errorf("certificate not trusted for %q: %w", name, err)
 		}
 		return ev + fmt.Sprintf("; trusted for %s", name), nil
 	}
 	if name != "" {
-		if err := leaf.VerifyHostname(name); err != nil {
+		if err := chain[0].VerifyHostname(name); err != nil {
 			return ev, fmt.Errorf("certificate not valid for %q: %w", name, err)
 		}
 		ev += fmt.Sprintf("; valid for %s", name)
 	}
 	if roots != nil {
-		inter := x509.NewCertPool()
-		for _, c := range chain[1:] {
-			inter.AddCert(c)
-		}
-		if _, err := leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter}); err != nil {
+		if err := verifyChain(chain, name, roots); err != nil {
 			return ev, fmt.Errorf("certificate not trusted by ca_file: %w", err)
 		}
 	}
 	return ev, nil
+}
+
+// verifyChain verifies chain's leaf for name, with the rest of chain as
+// intermediates, against roots (nil: the system's).
+func verifyChain(chain []*x509.Certificate, name string, roots *x509.CertPool) error {
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter})
+	return err
 }
 
 func subjectName(c *x509.Certificate) string {

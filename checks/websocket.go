@@ -48,27 +48,10 @@ func (s wsSpec) run(ctx context.Context, _ *Env) (string, error) {
 		return "", fmt.Errorf("parse url: %w", err)
 	}
 	secure := u.Scheme == "wss" || u.Scheme == "https"
-	host := u.Host
-	if u.Port() == "" {
-		if secure {
-			host = net.JoinHostPort(u.Hostname(), "443")
-		} else {
-			host = net.JoinHostPort(u.Hostname(), "80")
-		}
-	}
 	start := time.Now()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", host)
+	conn, err := dialWebSocket(ctx, u, secure)
 	if err != nil {
-		return "", fmt.Errorf("connect to %s: %w", host, err)
-	}
-	if secure {
-		tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname()})
-		if err := tc.HandshakeContext(ctx); err != nil {
-			conn.Close()
-			return "", fmt.Errorf("tls handshake with %s: %w", host, err)
-		}
-		conn = tc
+		return "", err
 	}
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
@@ -77,14 +60,60 @@ func (s wsSpec) run(ctx context.Context, _ *Env) (string, error) {
 		_ = conn.SetDeadline(dl)
 	}
 
+	br := bufio.NewReader(conn)
+	resp, key, err := s.handshake(conn, br, u, secure)
+	if err != nil {
+		return "", err
+	}
+	ev := fmt.Sprintf("handshake %s -> %d in %s", s.url, resp.StatusCode, round(time.Since(start)))
+	if err := checkUpgrade(resp, key); err != nil {
+		return ev, err
+	}
+	if !s.hasSend {
+		_ = writeFrame(conn, 0x8, closePayload(1000))
+		return ev, nil
+	}
+	return s.exchange(conn, br, ev, start)
+}
+
+// dialWebSocket connects to u's host (on port 443 or 80 when u has none)
+// and, when secure, completes the TLS handshake.
+func dialWebSocket(ctx context.Context, u *url.URL, secure bool) (net.Conn, error) {
+	host := u.Host
+	if u.Port() == "" {
+		if secure {
+			host = net.JoinHostPort(u.Hostname(), "443")
+		} else {
+			host = net.JoinHostPort(u.Hostname(), "80")
+		}
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", host, err)
+	}
+	if !secure {
+		return conn, nil
+	}
+	tc := tls.Client(conn, &tls.Config{ServerName: u.Hostname()})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("tls handshake with %s: %w", host, err)
+	}
+	return tc, nil
+}
+
+// handshake sends the upgrade request for u with the check's headers and
+// reads the answer; key is the Sec-WebSocket-Key it sent.
+func (s wsSpec) handshake(conn net.Conn, br *bufio.Reader, u *url.URL, secure bool) (resp *http.Response, key string, err error) {
 	keyRaw := make([]byte, 16)
 	_, _ = rand.Read(keyRaw)
-	key := base64.StdEncoding.EncodeToString(keyRaw)
+	key = base64.StdEncoding.EncodeToString(keyRaw)
 	hu := *u
 	hu.Scheme = map[bool]string{true: "https", false: "http"}[secure]
 	req, err := http.NewRequest(http.MethodGet, hu.String(), nil)
 	if err != nil {
-		return "", fmt.Errorf("build handshake: %w", err)
+		return nil, "", fmt.Errorf("build handshake: %w", err)
 	}
 	req.Header.Set("Upgrade", "websocket")
 	req.Header.Set("Connection", "Upgrade")
@@ -94,29 +123,35 @@ func (s wsSpec) run(ctx context.Context, _ *Env) (string, error) {
 		req.Header.Set(k, s.headers[k])
 	}
 	if err := req.Write(conn); err != nil {
-		return "", fmt.Errorf("send handshake: %w", err)
+		return nil, "", fmt.Errorf("send handshake: %w", err)
 	}
-	br := bufio.NewReader(conn)
-	resp, err := http.ReadResponse(br, req)
+	resp, err = http.ReadResponse(br, req)
 	if err != nil {
-		return "", fmt.Errorf("read handshake answer: %w", err)
+		return nil, "", fmt.Errorf("read handshake answer: %w", err)
 	}
-	hs := time.Since(start)
-	ev := fmt.Sprintf("handshake %s -> %d in %s", s.url, resp.StatusCode, round(hs))
+	return resp, key, nil
+}
+
+// checkUpgrade fails unless resp switches to the websocket protocol and
+// accepts key.
+func checkUpgrade(resp *http.Response, key string) error {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		return ev, fmt.Errorf("handshake answered %d, want 101 Switching Protocols", resp.StatusCode)
+		return fmt.Errorf("handshake answered %d, want 101 Switching Protocols", resp.StatusCode)
 	}
 	sum := sha1.Sum([]byte(key + wsGUID))
 	if got, want := resp.Header.Get("Sec-WebSocket-Accept"), base64.StdEncoding.EncodeToString(sum[:]); got != want {
-		return ev, fmt.Errorf("handshake answered Sec-WebSocket-Accept %q, want %q", got, want)
+		return fmt.Errorf("handshake answered Sec-WebSocket-Accept %q, want %q", got, want)
 	}
 	if !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
-		return ev, fmt.Errorf("handshake answered Upgrade %q, want websocket", resp.Header.Get("Upgrade"))
+		return fmt.Errorf("handshake answered Upgrade %q, want websocket", resp.Header.Get("Upgrade"))
 	}
-	if !s.hasSend {
-		_ = writeFrame(conn, 0x8, closePayload(1000))
-		return ev, nil
-	}
+	return nil
+}
+
+// exchange sends the check's message, reads the first message back,
+// closes, and judges the answer; ev is the handshake's evidence, which it
+// extends.
+func (s wsSpec) exchange(conn net.Conn, br *bufio.Reader, ev string, start time.Time) (string, error) {
 	if err := writeFrame(conn, 0x1, []byte(s.send)); err != nil {
 		return ev, fmt.Errorf("send message: %w", err)
 	}

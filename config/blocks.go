@@ -115,6 +115,24 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 		Migrate:     d.enum(b, "migrate", "before", "after"),
 		DeclRange:   blk.DefRange,
 	}
+	d.checkService(b, svc)
+	svc.Health = &Health{Path: "/health", Interval: time.Second, Timeout: time.Second, Deadline: time.Minute, HealthyThreshold: 2, DeclRange: blk.DefRange}
+	if h := b.first("health"); h != nil {
+		svc.Health = d.decodeHealth(h)
+	}
+	if r := b.first("route"); r != nil {
+		svc.Route = d.decodeRoute(r)
+	}
+	d.decodeStrategy(b, svc)
+	if w := b.first("watch"); w != nil {
+		svc.Watch = d.decodeWatch(w, svc)
+	}
+	return svc
+}
+
+// checkService reports the service's image, limits, host IP, extra hosts
+// and volumes that are not valid.
+func (d *decoder) checkService(b *body, svc *Service) {
 	if b.get("image").ok && strings.TrimSpace(svc.Image) == "" {
 		d.errorf(b.subject("image"), "Empty Image", "The service %q needs an image reference such as \"myapp/backend:1.2.3\".", svc.Name)
 	} else if err := valid.Image(svc.Image); b.get("image").ok && err != nil {
@@ -139,17 +157,13 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 			d.invalid(b, "volumes", "Invalid Volume", "The volume", v, err)
 		}
 	}
+}
 
-	svc.Health = &Health{Path: "/health", Interval: time.Second, Timeout: time.Second, Deadline: time.Minute, HealthyThreshold: 2, DeclRange: blk.DefRange}
-	if h := b.first("health"); h != nil {
-		svc.Health = d.decodeHealth(h)
-	}
-	if r := b.first("route"); r != nil {
-		svc.Route = d.decodeRoute(r)
-	}
-
+// decodeStrategy decodes the service's strategy block; a service without
+// one is blue-green, keeping the previous release running.
+func (d *decoder) decodeStrategy(b *body, svc *Service) {
 	svc.Strategy = "blue_green"
-	svc.BlueGreen = &BlueGreen{KeepPrevious: "running", DeclRange: blk.DefRange}
+	svc.BlueGreen = &BlueGreen{KeepPrevious: "running", DeclRange: svc.DeclRange}
 	for _, nb := range b.blocks {
 		if nb.schema.OneOf != "strategy" {
 			continue
@@ -172,10 +186,6 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 			}
 		}
 	}
-	if w := b.first("watch"); w != nil {
-		svc.Watch = d.decodeWatch(w, svc)
-	}
-	return svc
 }
 
 // decodeWatch decodes service.watch; svc's strategy is already decoded,

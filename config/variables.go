@@ -62,30 +62,47 @@ func (d *decoder) decodeVariable(blk *hcl.Block, s *BlockSchema) *varDecl {
 	return vd
 }
 
+// valueSet gathers the values given to the declared variables, each
+// source overriding the ones before it.
+type valueSet struct {
+	byName map[string]*Variable
+	values map[string]cty.Value
+	// failed names variables given an invalid value (already reported).
+	failed map[string]bool
+}
+
 // resolveValues computes the final value of every declared variable, from
 // lowest precedence: default, SLIPWAY_VAR_<name>, *.auto.vars.hcl (sorted),
 // <env>.vars.hcl, then -var-file and -var in order. Sensitive values are
 // marked.
 func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
-	byName := map[string]*Variable{}
-	values := map[string]cty.Value{}
-	// failed names variables given an invalid value (already reported).
-	failed := map[string]bool{}
+	vs := &valueSet{byName: map[string]*Variable{}, values: map[string]cty.Value{}, failed: map[string]bool{}}
 	for _, vd := range decls {
-		byName[vd.v.Name] = vd.v
+		vs.byName[vd.v.Name] = vd.v
 		if vd.v.Default != cty.NilVal {
-			values[vd.v.Name] = vd.v.Default
+			vs.values[vd.v.Name] = vd.v.Default
 		}
 	}
+	l.environValues(vs)
+	for _, p := range l.valueFiles() {
+		l.loadValueFile(p, vs)
+	}
+	l.optionValues(vs)
+	for _, vd := range decls {
+		l.finishValue(vd, vs)
+	}
+	return vs.values
+}
 
-	// Environment.
+// environValues applies the SLIPWAY_VAR_<name> environment variables.
+func (l *loader) environValues(vs *valueSet) {
 	for _, kv := range l.environ {
 		k, raw, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(k, envVarPrefix) {
 			continue
 		}
 		name := strings.TrimPrefix(k, envVarPrefix)
-		v := byName[name]
+		v := vs.byName[name]
 		if v == nil {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
@@ -94,14 +111,13 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			})
 			continue
 		}
-		if val, ok := l.parseRaw(v, raw, "environment variable "+k); ok && l.notEmpty(v, val, "environment variable "+k, nil) {
-			values[name] = val
-		} else {
-			failed[name] = true
-		}
+		l.setRaw(vs, v, raw, "environment variable "+k)
 	}
+}
 
-	// Value files: auto, env, then -var-file in order.
+// valueFiles lists the value files in the order they apply: the
+// *.auto.vars.hcl files (sorted), <env>.vars.hcl, then each -var-file.
+func (l *loader) valueFiles() []string {
 	var files []string
 	if auto, err := filepath.Glob(filepath.Join(l.dir, "*.auto.vars.hcl")); err == nil {
 		sort.Strings(auto)
@@ -117,12 +133,11 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			}
 		}
 	}
-	files = append(files, l.opts.VarFiles...)
-	for _, p := range files {
-		l.loadValueFile(p, byName, values, failed)
-	}
+	return append(files, l.opts.VarFiles...)
+}
 
-	// -var in order.
+// optionValues applies the -var options in order.
+func (l *loader) optionValues(vs *valueSet) {
 	for _, kv := range l.opts.Vars {
 		name, raw, ok := strings.Cut(kv, "=")
 		name = strings.TrimSpace(name)
@@ -130,45 +145,53 @@ func (l *loader) resolveValues(decls []*varDecl) map[string]cty.Value {
 			l.errorf(nil, "Invalid -var Option", "The option -var %q is not of the form name=value.", kv)
 			continue
 		}
-		v := byName[name]
+		v := vs.byName[name]
 		if v == nil {
 			l.errorf(nil, "Undeclared Variable", "The option -var sets %q, but no variable block declares a variable of that name.", name)
 			continue
 		}
-		if val, ok := l.parseRaw(v, raw, "-var "+name); ok && l.notEmpty(v, val, "-var "+name, nil) {
-			values[name] = val
-		} else {
-			failed[name] = true
-		}
+		l.setRaw(vs, v, raw, "-var "+name)
 	}
+}
 
-	for _, vd := range decls {
-		v := vd.v
-		val, ok := values[v.Name]
-		if !ok && (vd.badDefault || failed[v.Name]) {
-			values[v.Name] = cty.DynamicVal
-			continue
-		}
-		if !ok {
-			l.errorf(v.DeclRange.Ptr(), "No Value For Required Variable",
-				"The variable %q has no default and no value was given; set it with -var, a -var-file, a *.auto.vars.hcl file or %s%s.", v.Name, envVarPrefix, v.Name)
-			values[v.Name] = cty.DynamicVal
-			continue
-		}
-		if v.Sensitive {
-			if val.Type() == cty.String && val.IsKnown() && !val.IsNull() && val.AsString() != "" && !redact.Maskable(val.AsString()) {
-				l.diags = append(l.diags, &hcl.Diagnostic{
-					Severity: hcl.DiagWarning,
-					Summary:  "Short Sensitive Value",
-					Detail: fmt.Sprintf("The value of the sensitive variable %q is shorter than %d bytes. It is never shown in plans, plan files, state or records, but in the free text slipway relays (container logs, check output, errors of Docker and PostgreSQL) only values of at least %d bytes are masked: shorter ones match ordinary text by chance. Use a longer secret.",
-						v.Name, redact.MinLen, redact.MinLen),
-					Subject: v.DeclRange.Ptr(),
-				})
-			}
-			values[v.Name] = val.Mark(SensitiveMark)
-		}
+// setRaw sets v to a value given as text by where, or marks it failed.
+func (l *loader) setRaw(vs *valueSet, v *Variable, raw, where string) {
+	if val, ok := l.parseRaw(v, raw, where); ok && l.notEmpty(v, val, where, nil) {
+		vs.values[v.Name] = val
+	} else {
+		vs.failed[v.Name] = true
 	}
-	return values
+}
+
+// finishValue settles vd's final value: unknown when it has none (an
+// error unless one was reported already), marked when it is sensitive,
+// with a warning when a sensitive string is too short to be masked.
+func (l *loader) finishValue(vd *varDecl, vs *valueSet) {
+	v := vd.v
+	val, ok := vs.values[v.Name]
+	if !ok && (vd.badDefault || vs.failed[v.Name]) {
+		vs.values[v.Name] = cty.DynamicVal
+		return
+	}
+	if !ok {
+		l.errorf(v.DeclRange.Ptr(), "No Value For Required Variable",
+			"The variable %q has no default and no value was given; set it with -var, a -var-file, a *.auto.vars.hcl file or %s%s.", v.Name, envVarPrefix, v.Name)
+		vs.values[v.Name] = cty.DynamicVal
+		return
+	}
+	if !v.Sensitive {
+		return
+	}
+	if val.Type() == cty.String && val.IsKnown() && !val.IsNull() && val.AsString() != "" && !redact.Maskable(val.AsString()) {
+		l.diags = append(l.diags, &hcl.Diagnostic{
+			Severity: hcl.DiagWarning,
+			Summary:  "Short Sensitive Value",
+			Detail: fmt.Sprintf("The value of the sensitive variable %q is shorter than %d bytes. It is never shown in plans, plan files, state or records, but in the free text slipway relays (container logs, check output, errors of Docker and PostgreSQL) only values of at least %d bytes are masked: shorter ones match ordinary text by chance. Use a longer secret.",
+				v.Name, redact.MinLen, redact.MinLen),
+			Subject: v.DeclRange.Ptr(),
+		})
+	}
+	vs.values[v.Name] = val.Mark(SensitiveMark)
 }
 
 // parseRaw reads a value given as text (-var, environment) for v. As in
@@ -229,13 +252,13 @@ func (l *loader) notEmpty(v *Variable, val cty.Value, where string, subject *hcl
 }
 
 // loadValueFile applies the name = value attributes of a variable-value file.
-func (l *loader) loadValueFile(path string, byName map[string]*Variable, values map[string]cty.Value, failed map[string]bool) {
+func (l *loader) loadValueFile(path string, vs *valueSet) {
 	f, diags := l.parser.ParseHCLFile(path)
 	l.diags = append(l.diags, diags...)
 	if f == nil || diags.HasErrors() {
 		// What the broken lines set is unknown: hide them if they may
 		// hold a secret.
-		for _, v := range byName {
+		for _, v := range vs.byName {
 			l.hideSource[path] = l.hideSource[path] || v.Sensitive
 		}
 		return
@@ -243,7 +266,7 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 	attrs, diags := f.Body.JustAttributes()
 	l.diags = append(l.diags, diags...)
 	for name := range attrs {
-		if v := byName[name]; v != nil && v.Sensitive {
+		if v := vs.byName[name]; v != nil && v.Sensitive {
 			l.hideSource[path] = true
 		}
 	}
@@ -255,7 +278,7 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 	ctx := &hcl.EvalContext{Functions: l.funcs}
 	for _, name := range names {
 		a := attrs[name]
-		v := byName[name]
+		v := vs.byName[name]
 		if v == nil {
 			l.diags = append(l.diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning,
@@ -274,20 +297,20 @@ func (l *loader) loadValueFile(path string, byName map[string]*Variable, values 
 		}
 		l.diags = append(l.diags, diags...)
 		if diags.HasErrors() {
-			failed[name] = true
+			vs.failed[name] = true
 			continue
 		}
 		cv, err := convert.Convert(val, v.Type)
 		if err != nil {
-			failed[name] = true
+			vs.failed[name] = true
 			l.errorf(a.Expr.Range().Ptr(), "Invalid Value For Variable", "The value for variable %q is not a valid %s: %s.", name, typeexpr.TypeString(v.Type), convErr(err))
 			continue
 		}
 		if !l.notEmpty(v, cv, "file "+path, a.Expr.Range().Ptr()) {
-			failed[name] = true
+			vs.failed[name] = true
 			continue
 		}
-		values[name] = cv
+		vs.values[name] = cv
 	}
 }
 

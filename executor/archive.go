@@ -85,28 +85,24 @@ func (r *run) routedNow(service string, names []string) {
 // archiveLeft archives, in the background, the route file content the
 // switch of service replaced and the logs of the containers it left.
 func (r *run) archiveLeft(ctx context.Context, s *plan.Step, service string, oldRoute []byte, before, after []string) {
-	var left []string
+	j := archiveJob{dir: r.opts.ArchiveDir, rt: r.provs.Runtime, mask: r.opts.Mask, step: s.ID, service: service, oldRoute: oldRoute}
 	for _, n := range before {
 		if !slices.Contains(after, n) {
-			left = append(left, n)
+			j.left = append(j.left, n)
 		}
 	}
-	sort.Strings(left)
-	if len(oldRoute) == 0 && len(left) == 0 {
+	sort.Strings(j.left)
+	if len(oldRoute) == 0 && len(j.left) == 0 {
 		return
 	}
-	release := 0
-	for _, n := range left {
-		if c, ok := r.liveContainer(n); ok && c.Release > release {
-			release = c.Release
+	for _, n := range j.left {
+		if c, ok := r.liveContainer(n); ok && c.Release > j.release {
+			j.release = c.Release
 		}
 	}
-	mask := r.opts.Mask
-	if mask == nil {
-		mask = func(s string) string { return s }
+	if j.mask == nil {
+		j.mask = func(s string) string { return s }
 	}
-	dir := r.opts.ArchiveDir
-	rt := r.provs.Runtime
 	now := r.opts.Now
 	r.arch.wg.Add(1)
 	go func() {
@@ -114,63 +110,103 @@ func (r *run) archiveLeft(ctx context.Context, s *plan.Step, service string, old
 		defer panics.Recover()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), archiveTimeout)
 		defer cancel()
-		var paths, warnings []string
-		routeKept := false
-		if len(oldRoute) > 0 {
-			p, err := records.WriteArchive(dir, "route-"+service+".conf", []byte(mask(string(oldRoute))))
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("archive the route file service.%s replaced: %v", service, err))
-			} else {
-				paths = append(paths, p)
-				routeKept = true
-			}
-		}
-		logs := 0
-		for _, n := range left {
-			if rt == nil {
-				break
-			}
-			lines, err := rt.Logs(ctx, n, ArchiveLogLines)
-			if errors.Is(err, providers.ErrNotFound) {
-				warnings = append(warnings, fmt.Sprintf("archive the logs of %s: the container is gone", n))
-				continue
-			}
-			if err != nil {
-				warnings = append(warnings, mask(fmt.Sprintf("archive the logs of %s: %v", n, err)))
-				continue
-			}
-			text := mask(strings.Join(lines, "\n"))
-			if text != "" {
-				text += "\n"
-			}
-			p, err := records.WriteArchive(dir, n+".log", []byte(text))
-			if err != nil {
-				warnings = append(warnings, fmt.Sprintf("archive the logs of %s: %v", n, err))
-				continue
-			}
-			paths = append(paths, p)
-			logs++
-		}
-		what := fmt.Sprintf("archived for the review after step %q: ", s.ID)
-		var parts []string
-		if routeKept {
-			parts = append(parts, fmt.Sprintf("the route file of service.%s it replaced", service))
-		}
-		if logs > 0 {
-			of := ""
-			if release > 0 {
-				of = fmt.Sprintf(" of release #%d", release)
-			}
-			parts = append(parts, fmt.Sprintf("the last %d log lines of %d %s%s", ArchiveLogLines, logs, plural(logs, "container"), of))
-		}
+		a := j.run(ctx)
 		r.arch.mu.Lock()
 		defer r.arch.mu.Unlock()
-		r.arch.paths = append(r.arch.paths, paths...)
-		r.arch.warnings = append(r.arch.warnings, warnings...)
-		if len(parts) > 0 {
-			r.arch.moments = append(r.arch.moments, records.Moment{Time: now().UTC(), Event: what + strings.Join(parts, " and ") + ", in " + dir})
+		r.arch.paths = append(r.arch.paths, a.paths...)
+		r.arch.warnings = append(r.arch.warnings, a.warnings...)
+		if event := j.event(a); event != "" {
+			r.arch.moments = append(r.arch.moments, records.Moment{Time: now().UTC(), Event: event})
 		}
 	}()
+}
+
+// archiveJob is what archiveLeft hands its goroutine.
+type archiveJob struct {
+	dir      string
+	rt       providers.Runtime // nil: no logs are archived
+	mask     func(string) string
+	step     string // the ID of the traffic step
+	service  string
+	oldRoute []byte   // the route file the step replaced; empty: none
+	left     []string // the containers it left, sorted
+	release  int      // the newest release among them; 0: unknown
+}
+
+// archived is what an archiveJob kept: the files it wrote, what it could
+// not archive, whether the route file is among them and how many logs.
+type archived struct {
+	paths, warnings []string
+	routeKept       bool
+	logs            int
+}
+
+// run writes the archive files.
+func (j archiveJob) run(ctx context.Context) archived {
+	var a archived
+	if len(j.oldRoute) > 0 {
+		p, err := records.WriteArchive(j.dir, "route-"+j.service+".conf", []byte(j.mask(string(j.oldRoute))))
+		if err != nil {
+			a.warnings = append(a.warnings, fmt.Sprintf("archive the route file service.%s replaced: %v", j.service, err))
+		} else {
+			a.paths = append(a.paths, p)
+			a.routeKept = true
+		}
+	}
+	for _, n := range j.left {
+		if j.rt == nil {
+			break
+		}
+		p, warning := j.logs(ctx, n)
+		if warning != "" {
+			a.warnings = append(a.warnings, warning)
+			continue
+		}
+		a.paths = append(a.paths, p)
+		a.logs++
+	}
+	return a
+}
+
+// logs archives the last log lines of container n and returns the path,
+// or a warning saying why it could not.
+func (j archiveJob) logs(ctx context.Context, n string) (path, warning string) {
+	lines, err := j.rt.Logs(ctx, n, ArchiveLogLines)
+	if errors.Is(err, providers.ErrNotFound) {
+		return "", fmt.Sprintf("archive the logs of %s: the container is gone", n)
+	}
+	if err != nil {
+		return "", j.mask(fmt.Sprintf("archive the logs of %s: %v", n, err))
+	}
+	text := j.mask(strings.Join(lines, "\n"))
+	if text != "" {
+		text += "\n"
+	}
+	p, err := records.WriteArchive(j.dir, n+".log", []byte(text))
+	if err != nil {
+		return "", fmt.Sprintf("archive the logs of %s: %v", n, err)
+	}
+	return p, ""
+}
+
+// event is the timeline entry that says what a kept, or "" when
+// nothing was.
+func (j archiveJob) event(a archived) string {
+	var parts []string
+	if a.routeKept {
+		parts = append(parts, fmt.Sprintf("the route file of service.%s it replaced", j.service))
+	}
+	if a.logs > 0 {
+		of := ""
+		if j.release > 0 {
+			of = fmt.Sprintf(" of release #%d", j.release)
+		}
+		parts = append(parts, fmt.Sprintf("the last %d log lines of %d %s%s", ArchiveLogLines, a.logs, plural(a.logs, "container"), of))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("archived for the review after step %q: ", j.step) + strings.Join(parts, " and ") + ", in " + j.dir
 }
 
 // waitArchive waits for the archiving under way and adds what it kept to

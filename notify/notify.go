@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/internal/clock"
 	"github.com/slipwayhq/slipway/internal/panics"
 )
 
@@ -255,12 +256,7 @@ func (n *Notifier) sleep(ctx context.Context, d time.Duration) {
 		n.o.Sleep(d)
 		return
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
+	_ = clock.SleepUntil(ctx, time.Now().Add(d)) // the caller checks ctx
 }
 
 // describe says what went wrong in words that cannot reveal the URL.

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/slipwayhq/slipway/internal/clock"
 )
 
 // ErrInvalidGate is the cause of the error Gate.Run returns for a gate it
@@ -48,7 +50,7 @@ func (g *Gate) Run(ctx context.Context) (Verdict, string, error) {
 		now = time.Now
 	}
 	if sleepUntil == nil {
-		sleepUntil = sleepUntilTime
+		sleepUntil = clock.SleepUntil
 	}
 	start := now()
 	end := start.Add(g.Duration)
@@ -90,20 +92,4 @@ func (g *Gate) Run(ctx context.Context) (Verdict, string, error) {
 		}
 	}
 	return verdict, reason, nil
-}
-
-// sleepUntilTime waits until t or until ctx ends.
-func sleepUntilTime(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

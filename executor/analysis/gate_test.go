@@ -118,17 +118,3 @@ func TestGateErrors(t *testing.T) {
 		t.Fatalf("Run without interval: %v, want ErrInvalidGate", err)
 	}
 }
-
-func TestSleepUntilTime(t *testing.T) {
-	if err := sleepUntilTime(context.Background(), time.Now().Add(-time.Second)); err != nil {
-		t.Fatalf("a past time: %v", err)
-	}
-	if err := sleepUntilTime(context.Background(), time.Now().Add(time.Millisecond)); err != nil {
-		t.Fatalf("a near time: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := sleepUntilTime(ctx, time.Now().Add(time.Hour)); !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled: %v", err)
-	}
-}

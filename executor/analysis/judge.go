@@ -116,13 +116,33 @@ func NewJudge(a *config.Analysis, o JudgeOptions) *Judge {
 // window with data where the metric is within its warn level ends the
 // warning; a window without data neither ends nor extends it.
 func (j *Judge) Observe(w Window) (Verdict, string) {
+	if v, reason, ok := j.unjudgeable(w); ok {
+		return v, reason
+	}
+	var found []finding
+	for _, m := range j.metrics(w) {
+		if f, ok := j.judgeMetric(w, m); ok {
+			found = append(found, f)
+		}
+	}
+	if len(found) == 0 {
+		return Pass, fmt.Sprintf("no thresholds; candidate %d requests, stable %d", w.Candidate.Requests, w.Stable.Requests)
+	}
+	return worst(found)
+}
+
+// unjudgeable returns the verdict of a window whose metrics cannot be
+// judged, with ok set: query errors (no data, or a failure once more
+// windows in a row had them than the limit), or too few requests for
+// either version (no data).
+func (j *Judge) unjudgeable(w Window) (Verdict, string, bool) {
 	if w.QueryErrors > 0 {
 		j.queryErrRun++
 		msg := fmt.Sprintf("%d query errors (%d intervals in a row): %s", w.QueryErrors, j.queryErrRun, w.QueryError)
 		if j.queryErrRun > j.queryLimit {
-			return Fail, msg + fmt.Sprintf("; more than the limit of %d", j.queryLimit)
+			return Fail, msg + fmt.Sprintf("; more than the limit of %d", j.queryLimit), true
 		}
-		return NoData, msg
+		return NoData, msg, true
 	}
 	j.queryErrRun = 0
 
@@ -133,64 +153,93 @@ func (j *Judge) Observe(w Window) (Verdict, string) {
 		}
 	}
 	if len(few) > 0 {
-		return NoData, strings.Join(few, ", ") + fmt.Sprintf(" < min_requests %d", j.minRequests)
+		return NoData, strings.Join(few, ", ") + fmt.Sprintf(" < min_requests %d", j.minRequests), true
 	}
+	return 0, "", false
+}
 
-	type finding struct {
-		v      Verdict
-		reason string
-	}
-	var found []finding
-	check := func(metric int, name string, cand, stable float64, t *config.Threshold, margin float64, format func(float64) string) {
-		if t == nil && margin <= 0 {
-			return
-		}
-		if math.IsNaN(cand) || (margin > 0 && math.IsNaN(stable)) {
-			found = append(found, finding{NoData, "no " + name + " could be computed"})
-			return
-		}
-		worst := Pass
-		var reasons []string
-		if t != nil && cand > t.Fail {
-			worst = Fail
-			reasons = append(reasons, fmt.Sprintf("candidate %s %s > fail %s", name, format(cand), format(t.Fail)))
-		}
-		if margin > 0 && cand-stable > margin {
-			worst = Fail
-			reasons = append(reasons, fmt.Sprintf("candidate %s %s > stable %s + %s", name, format(cand), format(stable), format(margin)))
-		}
-		warning := t != nil && t.Warn > 0 && cand > t.Warn
-		if !warning {
-			j.warnSince[metric] = time.Time{}
-		} else {
-			if j.warnSince[metric].IsZero() {
-				j.warnSince[metric] = w.Start
-			}
-			lasted := w.End.Sub(j.warnSince[metric])
-			switch {
-			case worst == Fail:
-			case t.WarnFor > 0 && lasted > t.WarnFor:
-				worst = Fail
-				reasons = append(reasons, fmt.Sprintf("candidate %s %s > warn %s for %s (warn_for %s)",
-					name, format(cand), format(t.Warn), lasted.Round(time.Second), t.WarnFor))
-			default:
-				worst = Warn
-				reasons = append(reasons, fmt.Sprintf("candidate %s %s > warn %s for %s", name, format(cand), format(t.Warn), lasted.Round(time.Second)))
-			}
-		}
-		if worst == Pass {
-			reasons = append(reasons, fmt.Sprintf("candidate %s %s, stable %s", name, format(cand), format(stable)))
-		}
-		found = append(found, finding{worst, strings.Join(reasons, "; ")})
-	}
-	check(metricErrorRate, "error rate", w.Candidate.ErrorRate, w.Stable.ErrorRate, j.errorRate, j.relative.ErrorRate, percent)
-	check(metricLatency, "p95", w.Candidate.P95, w.Stable.P95, j.latency, j.relative.LatencyP95, seconds)
+// metric is one metric of a window, with what it is judged against.
+type metric struct {
+	index        int // in Judge.warnSince
+	name         string
+	cand, stable float64
+	threshold    *config.Threshold // nil: none
+	margin       float64           // over stable; 0: none
+	format       func(float64) string
+}
 
-	if len(found) == 0 {
-		return Pass, fmt.Sprintf("no thresholds; candidate %d requests, stable %d", w.Candidate.Requests, w.Stable.Requests)
+// metrics lists the window's metrics, error rate first.
+func (j *Judge) metrics(w Window) []metric {
+	return []metric{
+		{metricErrorRate, "error rate", w.Candidate.ErrorRate, w.Stable.ErrorRate, j.errorRate, j.relative.ErrorRate, percent},
+		{metricLatency, "p95", w.Candidate.P95, w.Stable.P95, j.latency, j.relative.LatencyP95, seconds},
 	}
-	// The verdict is the worst finding, and fail outranks no data: a
-	// failing metric is not hidden by one that could not be computed.
+}
+
+// finding is the verdict on one metric, with its reason.
+type finding struct {
+	v      Verdict
+	reason string
+}
+
+// judgeMetric judges one metric against its threshold and its margin over
+// stable; ok is false when it has neither.
+func (j *Judge) judgeMetric(w Window, m metric) (f finding, ok bool) {
+	t := m.threshold
+	if t == nil && m.margin <= 0 {
+		return finding{}, false
+	}
+	if math.IsNaN(m.cand) || (m.margin > 0 && math.IsNaN(m.stable)) {
+		return finding{NoData, "no " + m.name + " could be computed"}, true
+	}
+	worst := Pass
+	var reasons []string
+	if t != nil && m.cand > t.Fail {
+		worst = Fail
+		reasons = append(reasons, fmt.Sprintf("candidate %s %s > fail %s", m.name, m.format(m.cand), m.format(t.Fail)))
+	}
+	if m.margin > 0 && m.cand-m.stable > m.margin {
+		worst = Fail
+		reasons = append(reasons, fmt.Sprintf("candidate %s %s > stable %s + %s", m.name, m.format(m.cand), m.format(m.stable), m.format(m.margin)))
+	}
+	if v, reason := j.warning(w, m, worst); v != Pass {
+		worst = v
+		reasons = append(reasons, reason)
+	}
+	if worst == Pass {
+		reasons = append(reasons, fmt.Sprintf("candidate %s %s, stable %s", m.name, m.format(m.cand), m.format(m.stable)))
+	}
+	return finding{worst, strings.Join(reasons, "; ")}, true
+}
+
+// warning keeps track of how long m has been above its warn level and
+// returns Warn, or Fail once that lasted more than warn_for, with the
+// reason; Pass when m is not warning or already fails (worst).
+func (j *Judge) warning(w Window, m metric, worst Verdict) (Verdict, string) {
+	t := m.threshold
+	if t == nil || t.Warn <= 0 || m.cand <= t.Warn {
+		j.warnSince[m.index] = time.Time{}
+		return Pass, ""
+	}
+	if j.warnSince[m.index].IsZero() {
+		j.warnSince[m.index] = w.Start
+	}
+	lasted := w.End.Sub(j.warnSince[m.index])
+	switch {
+	case worst == Fail:
+		return Pass, ""
+	case t.WarnFor > 0 && lasted > t.WarnFor:
+		return Fail, fmt.Sprintf("candidate %s %s > warn %s for %s (warn_for %s)",
+			m.name, m.format(m.cand), m.format(t.Warn), lasted.Round(time.Second), t.WarnFor)
+	default:
+		return Warn, fmt.Sprintf("candidate %s %s > warn %s for %s", m.name, m.format(m.cand), m.format(t.Warn), lasted.Round(time.Second))
+	}
+}
+
+// worst returns the worst verdict among found, with the reasons of the
+// findings that have it. Fail outranks no data: a failing metric is not
+// hidden by one that could not be computed.
+func worst(found []finding) (Verdict, string) {
 	rank := func(v Verdict) int {
 		switch v {
 		case Fail:

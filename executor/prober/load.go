@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/clock"
 	"github.com/slipwayhq/slipway/internal/panics"
 )
 
@@ -87,7 +88,7 @@ func (l *Load) Snapshot() Counts {
 func (l *Load) work(ctx context.Context, c *client, mode Mode, p *pacer) {
 	defer c.close()
 	for {
-		if p != nil && !sleepUntil(ctx, p.reserve(time.Now())) {
+		if p != nil && clock.SleepUntil(ctx, p.reserve(time.Now())) != nil {
 			return
 		}
 		if ctx.Err() != nil {
@@ -105,7 +106,7 @@ func (l *Load) work(ctx context.Context, c *client, mode Mode, p *pacer) {
 		l.mu.Lock()
 		l.counts.add(r, retried)
 		l.mu.Unlock()
-		if r.err != nil && r.phase == phaseDial && p == nil && !sleepUntil(ctx, time.Now().Add(dialBackoff)) {
+		if r.err != nil && r.phase == phaseDial && p == nil && clock.SleepUntil(ctx, time.Now().Add(dialBackoff)) != nil {
 			return
 		}
 	}
@@ -119,23 +120,6 @@ func ended(ctx context.Context) bool {
 	}
 	d, ok := ctx.Deadline()
 	return ok && !time.Now().Before(d)
-}
-
-// sleepUntil waits until t or the end of ctx, and reports whether t came
-// first.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // pacer hands out send times spaced by 1/rate, shared by all workers.

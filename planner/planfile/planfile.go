@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/zclconf/go-cty/cty"
@@ -61,45 +61,15 @@ func Read(r io.Reader) (*plan.Plan, error) {
 	return f.Plan, nil
 }
 
-// Save writes p to path, mode 0600, replacing any file there: a new
-// temporary file beside path (created exclusively, under a random name, so
-// that nothing planted there in advance is written through), fsync, rename
-// (which replaces a symbolic link at path, never its target), fsync of the
-// directory.
+// Save writes p to path, mode 0600, replacing any file there, a symbolic
+// link included (the link, never its target), through atomicfile.Replace.
 func Save(path string, p *plan.Plan) error {
 	var buf bytes.Buffer
 	if err := Write(&buf, p); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := atomicfile.Replace(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("write plan %s: %w", path, err)
-	}
-	fail := func(err error) error {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write plan %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		return fail(err)
-	}
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fail(err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write plan %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -136,6 +136,46 @@ func TestApplyRestoresAfterFailedSwitch(t *testing.T) {
 	assertNoTempFiles(t, fake.dir)
 }
 
+// TestRouteFileMode: a new route file is 0644, so that nginx's workers
+// can read it whoever they run as; a mode the operator gave one is kept
+// when slipway rewrites it, and when it restores it after a failed switch.
+func TestRouteFileMode(t *testing.T) {
+	n, fake, spec := newFake(t)
+	ctx := context.Background()
+	mode := func() os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(fake.dir, fake.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	if _, err := n.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := mode(); got != 0o644 {
+		t.Fatalf("new route file mode %04o, want 0644", got)
+	}
+	if err := os.Chmod(filepath.Join(fake.dir, fake.file), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	spec.Release++
+	if _, err := n.Apply(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := mode(); got != 0o640 {
+		t.Fatalf("rewritten route file mode %04o, want the operator's 0640", got)
+	}
+	fake.fail = errors.New("reload failed")
+	spec.Release++
+	if _, err := n.Apply(ctx, spec); err == nil {
+		t.Fatal("apply with a failing reload succeeded")
+	}
+	if got := mode(); got != 0o640 {
+		t.Fatalf("restored route file mode %04o, want the operator's 0640", got)
+	}
+}
+
 func TestApplyRefusesFilesItDoesNotOwn(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

@@ -3,46 +3,20 @@ package nginx
 import (
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/internal/safedir"
 )
 
-// writeAtomic replaces path with content: a temporary file in the same
-// directory (named so that an include of *.conf never reads it), fsync,
-// rename, fsync of the directory.
-func writeAtomic(path string, content []byte, mode fs.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+// writeRouteFile replaces path with content, mode perm, through
+// atomicfile.Replace: the temporary file's name never matches an include
+// of *.conf, and a symbolic link at path is replaced, never written
+// through (the callers refuse one before they get here).
+func writeRouteFile(path string, content []byte, perm fs.FileMode) error {
+	if err := atomicfile.Replace(path, content, atomicfile.Mode(perm)); err != nil {
 		return fmt.Errorf("write route file %q: %w", path, err)
 	}
-	name := tmp.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			_ = tmp.Close()
-			_ = os.Remove(name)
-		}
-	}()
-	if _, err := tmp.Write(content); err != nil {
-		return fmt.Errorf("write route file %q: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		return fmt.Errorf("write route file %q: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write route file %q: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write route file %q: %w", path, err)
-	}
-	if err := os.Rename(name, path); err != nil {
-		return fmt.Errorf("write route file %q: %w", path, err)
-	}
-	ok = true
-	return syncDir(dir)
+	return nil
 }
 
 // checkConfigDir refuses a config_dir that others than its owner can
@@ -64,17 +38,4 @@ func notRegular(path string, fi fs.FileInfo) error {
 		what = "is a symbolic link"
 	}
 	return fmt.Errorf("%w: %q %s, and slipway writes only its own regular files there: remove it", ErrNotManaged, path, what)
-}
-
-// syncDir makes a rename or removal in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("sync directory %q: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync directory %q: %w", dir, err)
-	}
-	return nil
 }

@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/providers"
 )
 
@@ -121,7 +121,7 @@ func checkLive(lt LiveTable, r rendered) error {
 // failure it restores prev and the table that was live before.
 func (n *Nginx) switchLive(ctx context.Context, adm admin, before Table, r rendered, path string, prev []byte, mode fs.FileMode, probe probe) error {
 	if !bytes.Equal(prev, r.content) {
-		if err := writeAtomic(path, r.content, mode); err != nil {
+		if err := writeRouteFile(path, r.content, mode); err != nil {
 			return err
 		}
 	}
@@ -153,12 +153,10 @@ func (n *Nginx) restoreLive(ctx context.Context, adm admin, before Table, path s
 	defer cancel()
 	errs := []error{cause}
 	if prev == nil {
-		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if err := atomicfile.Remove(path); err != nil {
 			errs = append(errs, fmt.Errorf("remove route file %q: %w", path, err))
-		} else if err := syncDir(filepath.Dir(path)); err != nil {
-			errs = append(errs, err)
 		}
-	} else if err := writeAtomic(path, prev, mode); err != nil {
+	} else if err := writeRouteFile(path, prev, mode); err != nil {
 		errs = append(errs, fmt.Errorf("restore previous route file %q: %w", path, err))
 	}
 	if _, err := adm.put(ctx, before); err != nil {

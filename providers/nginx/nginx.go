@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
+	"github.com/slipwayhq/slipway/internal/clock"
 	"github.com/slipwayhq/slipway/internal/valid"
 	"github.com/slipwayhq/slipway/providers"
 )
@@ -286,7 +288,7 @@ func (n *Nginx) applyReload(ctx context.Context, spec providers.RouteSpec, r ren
 		return nil
 	}
 
-	if err := writeAtomic(path, r.content, mode); err != nil {
+	if err := writeRouteFile(path, r.content, mode); err != nil {
 		return err
 	}
 	fail := func(cause error) error {
@@ -329,7 +331,7 @@ func (n *Nginx) Remove(ctx context.Context, project, env, service string) error 
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("remove route %q: %w", path, err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return n.restore(ctx, path, prev, mode, fmt.Errorf("remove route %q: %w", path, err))
 	}
 	reloaded := time.Now()
@@ -385,15 +387,9 @@ func (n *Nginx) restore(ctx context.Context, path string, prev []byte, mode fs.F
 	defer cancel()
 	var err error
 	if prev == nil {
-		err = os.Remove(path)
-		if errors.Is(err, fs.ErrNotExist) {
-			err = nil
-		}
-		if err == nil {
-			err = syncDir(filepath.Dir(path))
-		}
+		err = atomicfile.Remove(path)
 	} else {
-		err = writeAtomic(path, prev, mode)
+		err = writeRouteFile(path, prev, mode)
 	}
 	if err != nil {
 		return errors.Join(cause, fmt.Errorf("restore previous route file %q: %w", path, err))
@@ -576,15 +572,9 @@ func (n *Nginx) waitGone(ctx context.Context, p probe, tag string, reloaded time
 	return fmt.Errorf("%w: nginx still serves %s at %s after %s; %s", ErrNotConfirmed, tag, p.url, n.opts.ConfirmTimeout, why)
 }
 
+// sleep waits one poll interval and reports whether ctx is still running.
 func (n *Nginx) sleep(ctx context.Context) bool {
-	t := time.NewTimer(n.poll)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
+	return clock.SleepUntil(ctx, time.Now().Add(n.poll)) == nil
 }
 
 // tester is a switcher that can show nginx's validation output.

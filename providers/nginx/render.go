@@ -284,16 +284,7 @@ func renderBody(spec providers.RouteSpec, o renderOptions) string {
 	var b strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
 
-	stable, candidate := spec.Stable, spec.Candidate
-	weight := spec.CandidateWeight
-	switch {
-	case len(candidate) == 0: // nothing to send there: all to stable
-		candidate, weight = stable, 0
-	case len(stable) == 0:
-		stable, weight = candidate, 100
-	}
-	both := len(spec.Stable) > 0 && len(spec.Candidate) > 0
-
+	stable, candidate, weight := sides(spec)
 	p("# Do not edit: slipway rewrites this file and reports any change as drift.")
 	p("# Route of service %q (project %q, env %q), release %d.", spec.Service, spec.Project, spec.Env, spec.Release)
 	p("# Stable %s, candidate %s on %d%% of requests.", orDash(spec.StableVersion), orDash(spec.CandidateVersion), weight)
@@ -310,7 +301,44 @@ func renderBody(spec providers.RouteSpec, o renderOptions) string {
 		p("}")
 		p("")
 	}
+	writeSplit(p, spec, v, weight)
+	p("map %s_group %s_version {", v, v)
+	p(`    candidate "%s";`, orDash(spec.CandidateVersion))
+	p(`    default "%s";`, orDash(spec.StableVersion))
+	p("}")
+	p("")
+	writeServerHead(p, spec, o, up, v)
+	p(`        add_header %s "%s" always;`, HeaderRelease, tagPlaceholder)
+	p("        add_header %s %s_group always;", HeaderGroup, v)
+	if spec.StickyCookie != "" {
+		p("        add_header Set-Cookie %s_set_cookie always;", v)
+	}
+	writeProxy(p, spec, up+"_"+v+"_group", v)
+	p("    }")
+	p("}")
+	return b.String()
+}
 
+// sides returns the addresses of the stable and candidate upstreams and
+// the candidate's weight: a side without replicas takes the other's
+// addresses and none (or all) of the requests.
+func sides(spec providers.RouteSpec) (stable, candidate []string, weight int) {
+	stable, candidate = spec.Stable, spec.Candidate
+	weight = spec.CandidateWeight
+	switch {
+	case len(candidate) == 0: // nothing to send there: all to stable
+		candidate, weight = stable, 0
+	case len(stable) == 0:
+		stable, weight = candidate, 100
+	}
+	return stable, candidate, weight
+}
+
+// writeSplit writes the maps that put each request in the stable or the
+// candidate group (v_group): the sticky cookie's, split_clients by weight,
+// and the canary header's, which overrides the split.
+func writeSplit(p func(format string, args ...any), spec providers.RouteSpec, v string, weight int) {
+	both := len(spec.Stable) > 0 && len(spec.Candidate) > 0
 	key := `"${request_id}"`
 	if spec.StickyCookie != "" {
 		// The cookie holds the request id of the client's first request;
@@ -352,21 +380,6 @@ func renderBody(spec providers.RouteSpec, o renderOptions) string {
 		p("}")
 		p("")
 	}
-	p("map %s_group %s_version {", v, v)
-	p(`    candidate "%s";`, orDash(spec.CandidateVersion))
-	p(`    default "%s";`, orDash(spec.StableVersion))
-	p("}")
-	p("")
-	writeServerHead(p, spec, o, up, v)
-	p(`        add_header %s "%s" always;`, HeaderRelease, tagPlaceholder)
-	p("        add_header %s %s_group always;", HeaderGroup, v)
-	if spec.StickyCookie != "" {
-		p("        add_header Set-Cookie %s_set_cookie always;", v)
-	}
-	writeProxy(p, spec, up+"_"+v+"_group", v)
-	p("    }")
-	p("}")
-	return b.String()
 }
 
 func orDash(s string) string {

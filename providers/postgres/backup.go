@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/internal/safedir"
 	"github.com/slipwayhq/slipway/providers"
 )
@@ -115,50 +116,47 @@ func Prune(dir, project, db string, keep int) ([]string, error) {
 
 // Backup dumps the database with pg_dump -Fc to path (mode 0600, its
 // directory made 0700 if missing), checks it with pg_restore --list and
-// returns its sha256 and size. The dump goes to a new temporary file beside
-// path first and is renamed into place, so a failed or empty dump leaves
-// nothing at path and a symbolic link at path is replaced, never written
-// through. A directory that safedir.Make refuses (a link, one others can
-// write) is refused before anything is written.
+// returns its sha256 and size. pg_dump writes to a new temporary file
+// beside path (atomicfile.New) that is renamed into place only once
+// checked, so a failed or empty dump leaves nothing at path and a symbolic
+// link at path is replaced, never written through. A directory that
+// safedir.Make refuses (a link, one others can write) is refused before
+// anything is written.
 func (p *Postgres) Backup(ctx context.Context, path string) (providers.BackupInfo, error) {
 	if p.closed.Load() {
 		return providers.BackupInfo{}, ErrClosed
 	}
-	dir := filepath.Dir(path)
-	if err := safedir.Make(dir, "backup directory"); err != nil {
-		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	info, err := p.backup(ctx, path)
 	if err != nil {
 		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
 	}
-	tmpName := tmp.Name()
-	tmp.Close()
-	ok := false
-	defer func() {
-		if !ok {
-			os.Remove(tmpName)
-		}
-	}()
-	if err := os.Chmod(tmpName, 0o600); err != nil {
-		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
+	return info, nil
+}
+
+// backup is Backup without the path in its errors.
+func (p *Postgres) backup(ctx context.Context, path string) (providers.BackupInfo, error) {
+	if err := safedir.Make(filepath.Dir(path), "backup directory"); err != nil {
+		return providers.BackupInfo{}, err
 	}
+	f, err := atomicfile.New(path)
+	if err != nil {
+		return providers.BackupInfo{}, err
+	}
+	defer f.Cleanup()
 	created := p.now()
-	if _, err := p.tool(ctx, "pg_dump", "--format=custom", "--no-password", "--file="+tmpName, "--dbname="+p.toolConn); err != nil {
-		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
+	if _, err := p.tool(ctx, "pg_dump", "--format=custom", "--no-password", "--file="+f.Name(), "--dbname="+p.toolConn); err != nil {
+		return providers.BackupInfo{}, err
 	}
-	if err := p.checkBackup(ctx, tmpName); err != nil {
-		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
+	if err := p.checkBackup(ctx, f.Name()); err != nil {
+		return providers.BackupInfo{}, err
 	}
-	sum, size, err := fileSum(tmpName)
+	sum, size, err := fileSum(f.Name())
 	if err != nil {
-		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
+		return providers.BackupInfo{}, err
 	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return providers.BackupInfo{}, fmt.Errorf("back up to %q: %w", path, err)
+	if err := f.Commit(); err != nil {
+		return providers.BackupInfo{}, err
 	}
-	ok = true
-	syncDir(dir)
 	return providers.BackupInfo{Path: path, SHA256: sum, Size: size, CreatedAt: created}, nil
 }
 
@@ -325,15 +323,11 @@ func (p *Postgres) restoreScript(ctx context.Context, restoreBin, psqlBin, path 
 		return fmt.Errorf("run pg_restore: %w", err)
 	}
 
-	env := toolEnv(os.Environ(), p.secrets)
-	if pw := p.cfg.Password; pw != "" {
-		passfile, err := writePassfile(pw)
-		if err != nil {
-			return fmt.Errorf("run psql: %w", err)
-		}
-		defer os.Remove(passfile)
-		env = append(env, "PGPASSFILE="+passfile)
+	env, removePassfile, err := p.connEnv("psql")
+	if err != nil {
+		return err
 	}
+	defer removePassfile()
 	var restoreDone struct {
 		once sync.Once
 		err  error
@@ -457,15 +451,11 @@ func (p *Postgres) tool(ctx context.Context, name string, args ...string) (strin
 	if err != nil {
 		return "", err
 	}
-	env := toolEnv(os.Environ(), p.secrets)
-	if pw := p.cfg.Password; pw != "" {
-		passfile, err := writePassfile(pw)
-		if err != nil {
-			return "", fmt.Errorf("run %s: %w", name, err)
-		}
-		defer os.Remove(passfile)
-		env = append(env, "PGPASSFILE="+passfile)
+	env, removePassfile, err := p.connEnv(name)
+	if err != nil {
+		return "", err
 	}
+	defer removePassfile()
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = env
 	cmd.WaitDelay = 5 * time.Second
@@ -513,6 +503,22 @@ next:
 		env = append(env, kv)
 	}
 	return env
+}
+
+// connEnv is the environment of a client program that connects, name:
+// toolEnv's, with the password (if any) in a new PGPASSFILE that the
+// caller removes with remove once the program has ended.
+func (p *Postgres) connEnv(name string) (env []string, remove func(), err error) {
+	env = toolEnv(os.Environ(), p.secrets)
+	pw := p.cfg.Password
+	if pw == "" {
+		return env, func() {}, nil
+	}
+	passfile, err := writePassfile(pw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("run %s: %w", name, err)
+	}
+	return append(env, "PGPASSFILE="+passfile), func() { os.Remove(passfile) }, nil
 }
 
 // writePassfile writes a 0600 password file matching any host, port,
@@ -567,8 +573,7 @@ func (p *Postgres) findTool(name string) (string, error) {
 	return best, nil
 }
 
-// fileSum returns the hex sha256 and the size of a file, after flushing
-// it to disk.
+// fileSum returns the hex sha256 and the size of a file.
 func fileSum(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -580,16 +585,5 @@ func fileSum(path string) (string, int64, error) {
 	if err != nil {
 		return "", 0, err
 	}
-	if err := f.Sync(); err != nil {
-		return "", 0, err
-	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
-// syncDir flushes a directory entry change to disk, best effort.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }

@@ -21,104 +21,144 @@ type statement struct {
 // those has none. An unterminated quote or comment runs to the end of the
 // script, so the server reports it.
 func splitStatements(src string) []statement {
-	var out []statement
-	start := -1        // offset of the current statement's first token, -1 before it
-	var words []string // first words of the current statement, upper case
-	depth := 0         // BEGIN ... END depth inside a CREATE FUNCTION body
-	routine := false   // the statement is CREATE [OR REPLACE] FUNCTION/PROCEDURE
-	i := 0
-	n := len(src)
-	begin := func(at int) {
-		if start < 0 {
-			start = at
-		}
-	}
+	sp := splitter{src: src, start: -1}
+	i, n := 0, len(src)
 	for i < n {
 		c := src[i]
 		switch {
 		case c == '-' && i+1 < n && src[i+1] == '-':
-			for i < n && src[i] != '\n' {
-				i++
-			}
+			i = skipLineComment(src, i)
 		case c == '/' && i+1 < n && src[i+1] == '*':
-			level := 0
-			for i < n {
-				if src[i] == '/' && i+1 < n && src[i+1] == '*' {
-					level++
-					i += 2
-					continue
-				}
-				if src[i] == '*' && i+1 < n && src[i+1] == '/' {
-					level--
-					i += 2
-					if level == 0 {
-						break
-					}
-					continue
-				}
-				i++
-			}
+			i = skipBlockComment(src, i)
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
 			i++
 		case c == ';':
-			begin(i)
-			i++
-			if depth > 0 {
-				continue
-			}
-			out = append(out, statement{Text: src[start:i], Offset: start})
-			start, words, depth, routine = -1, nil, 0, false
+			i = sp.semicolon(i)
 		case c == '\'':
-			begin(i)
+			sp.begin(i)
 			escapes := i > 0 && (src[i-1] == 'E' || src[i-1] == 'e') && !(i > 1 && isIdentChar(src[i-2]))
 			i = skipQuoted(src, i+1, '\'', escapes)
 		case c == '"':
-			begin(i)
+			sp.begin(i)
 			i = skipQuoted(src, i+1, '"', false)
 		case c == '$' && !(i > 0 && isIdentChar(src[i-1])):
-			begin(i)
-			if tag, ok := dollarTag(src[i:]); ok {
-				end := strings.Index(src[i+len(tag):], tag)
-				if end < 0 {
-					i = n
-				} else {
-					i += len(tag) + end + len(tag)
-				}
-			} else {
-				i++
-			}
+			sp.begin(i)
+			i = skipDollar(src, i)
 		case isIdentStart(c):
-			begin(i)
-			j := i
-			for j < n && isIdentChar(src[j]) {
-				j++
-			}
-			w := strings.ToUpper(src[i:j])
-			if len(words) < 4 {
-				words = append(words, w)
-				routine = isRoutine(words)
-			}
-			if routine {
-				switch {
-				case w == "BEGIN":
-					depth++
-				case w == "CASE" && depth > 0:
-					depth++
-				case w == "END" && depth > 0:
-					depth--
-				}
-			}
-			i = j
+			i = sp.word(i)
 		default:
-			begin(i)
+			sp.begin(i)
 			_, size := utf8.DecodeRuneInString(src[i:])
 			i += size
 		}
 	}
-	if start >= 0 {
-		out = append(out, statement{Text: src[start:], Offset: start})
+	if sp.start >= 0 {
+		sp.out = append(sp.out, statement{Text: src[sp.start:], Offset: sp.start})
 	}
-	return out
+	return sp.out
+}
+
+// splitter is the state of splitStatements between tokens.
+type splitter struct {
+	src     string
+	out     []statement
+	start   int      // offset of the current statement's first token, -1 before it
+	words   []string // first words of the current statement, upper case
+	depth   int      // BEGIN ... END depth inside a CREATE FUNCTION body
+	routine bool     // the statement is CREATE [OR REPLACE] FUNCTION/PROCEDURE
+}
+
+// begin marks a token at offset at; the first one starts the statement.
+func (sp *splitter) begin(at int) {
+	if sp.start < 0 {
+		sp.start = at
+	}
+}
+
+// semicolon takes the semicolon at i, which ends the statement unless it
+// is inside a routine's BEGIN ... END body, and returns the offset after it.
+func (sp *splitter) semicolon(i int) int {
+	sp.begin(i)
+	i++
+	if sp.depth > 0 {
+		return i
+	}
+	sp.out = append(sp.out, statement{Text: sp.src[sp.start:i], Offset: sp.start})
+	sp.start, sp.words, sp.depth, sp.routine = -1, nil, 0, false
+	return i
+}
+
+// word takes the identifier or keyword at i, keeping count of a routine
+// body's BEGIN, CASE and END, and returns the offset after it.
+func (sp *splitter) word(i int) int {
+	sp.begin(i)
+	j := i
+	for j < len(sp.src) && isIdentChar(sp.src[j]) {
+		j++
+	}
+	w := strings.ToUpper(sp.src[i:j])
+	if len(sp.words) < 4 {
+		sp.words = append(sp.words, w)
+		sp.routine = isRoutine(sp.words)
+	}
+	if sp.routine {
+		switch {
+		case w == "BEGIN":
+			sp.depth++
+		case w == "CASE" && sp.depth > 0:
+			sp.depth++
+		case w == "END" && sp.depth > 0:
+			sp.depth--
+		}
+	}
+	return j
+}
+
+// skipLineComment returns the offset of the end of the line of the --
+// comment at i.
+func skipLineComment(src string, i int) int {
+	for i < len(src) && src[i] != '\n' {
+		i++
+	}
+	return i
+}
+
+// skipBlockComment returns the offset just past the /* */ comment at i,
+// nested ones included, or the end of src.
+func skipBlockComment(src string, i int) int {
+	level := 0
+	for i < len(src) {
+		if src[i] == '/' && i+1 < len(src) && src[i+1] == '*' {
+			level++
+			i += 2
+			continue
+		}
+		if src[i] == '*' && i+1 < len(src) && src[i+1] == '/' {
+			level--
+			i += 2
+			if level == 0 {
+				return i
+			}
+			continue
+		}
+		i++
+	}
+	return i
+}
+
+// skipDollar returns the offset just past the dollar-quoted text at i (or
+// the end of src when it is not closed), or i+1 when the $ at i opens no
+// tag.
+func skipDollar(src string, i int) int {
+	tag, ok := dollarTag(src[i:])
+	if !ok {
+		return i + 1
+	}
+	end := strings.Index(src[i+len(tag):], tag)
+	if end < 0 {
+		return len(src)
+	}
+	return i + len(tag) + end + len(tag)
 }
 
 // isRoutine reports whether a statement's first words create a function or

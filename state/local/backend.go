@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state"
-	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state/statefile"
 	"golang.org/x/sys/unix"
 )
@@ -242,7 +242,7 @@ func (b *Backend) Write(s *state.State) error {
 	if err := statefile.Write(&buf, next); err != nil {
 		return err
 	}
-	if err := atomicfile.Replace(b.dir, StateFile, buf.Bytes()); err != nil {
+	if err := atomicfile.Replace(filepath.Join(b.dir, StateFile), buf.Bytes()); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	s.Serial, s.Lineage, s.UpdatedAt = next.Serial, next.Lineage, next.UpdatedAt

@@ -7,8 +7,8 @@ import (
 	"io/fs"
 	"path/filepath"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state"
-	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state/statefile"
 )
 
@@ -26,7 +26,7 @@ func (b *Backend) WriteJournal(j *state.Journal) error {
 	if err := b.ensureDir(b.dir); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
-	if err := atomicfile.Replace(b.dir, JournalFile, buf.Bytes()); err != nil {
+	if err := atomicfile.Replace(b.JournalPath(), buf.Bytes()); err != nil {
 		return fmt.Errorf("write journal: %w", err)
 	}
 	return nil
@@ -58,10 +58,11 @@ func (b *Backend) SaveJournalPlan(data []byte) (path string, err error) {
 	if err := b.ensureDir(b.dir); err != nil {
 		return "", fmt.Errorf("save journal plan: %w", err)
 	}
-	if err := atomicfile.Replace(b.dir, JournalPlanFile, data); err != nil {
+	path = filepath.Join(b.dir, JournalPlanFile)
+	if err := atomicfile.Replace(path, data); err != nil {
 		return "", fmt.Errorf("save journal plan: %w", err)
 	}
-	return filepath.Join(b.dir, JournalPlanFile), nil
+	return path, nil
 }
 
 // ClearJournal removes the journal and its plan once the operation has
@@ -69,10 +70,10 @@ func (b *Backend) SaveJournalPlan(data []byte) (path string, err error) {
 // once it is gone the operation counts as finished, and a plan file left by
 // an interrupted clear is harmless.
 func (b *Backend) ClearJournal() error {
-	if err := atomicfile.Remove(b.dir, JournalFile); err != nil {
+	if err := atomicfile.Remove(b.JournalPath()); err != nil {
 		return fmt.Errorf("clear journal: %w", err)
 	}
-	if err := atomicfile.Remove(b.dir, JournalPlanFile); err != nil {
+	if err := atomicfile.Remove(filepath.Join(b.dir, JournalPlanFile)); err != nil {
 		return fmt.Errorf("clear journal: %w", err)
 	}
 	return nil

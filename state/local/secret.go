@@ -12,7 +12,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/slipwayhq/slipway/state/internal/atomicfile"
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 )
 
 // secretKeySize is the length of the HMAC key in bytes.
@@ -35,7 +35,7 @@ func (b *Backend) SecretKey() ([]byte, error) {
 	if err := b.ensureDir(b.dir); err != nil {
 		return nil, fmt.Errorf("create secret key: %w", err)
 	}
-	err = atomicfile.Create(b.dir, SecretKeyFile, key)
+	err = atomicfile.Create(path, key)
 	if errors.Is(err, atomicfile.ErrExists) {
 		return readKey(path) // another process created it first
 	}

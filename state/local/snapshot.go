@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state"
-	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 	"github.com/slipwayhq/slipway/state/statefile"
 )
 
@@ -47,7 +47,7 @@ func (b *Backend) WriteSnapshot(s *state.State) (path string, err error) {
 		return "", fmt.Errorf("write snapshot: %w", err)
 	}
 	path = b.SnapshotPath(s.Release)
-	err = atomicfile.Create(dir, filepath.Base(path), buf.Bytes())
+	err = atomicfile.Create(path, buf.Bytes())
 	if err == nil {
 		return path, nil
 	}

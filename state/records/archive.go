@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"regexp"
 
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/internal/safedir"
-	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 )
 
 // ArchiveDir is the directory that holds what was archived for the
@@ -29,10 +29,11 @@ func WriteArchive(dir, name string, data []byte) (string, error) {
 	if err := safedir.Make(dir, "archive directory"); err != nil {
 		return "", fmt.Errorf("archive %q: %w", name, err)
 	}
-	if err := atomicfile.Replace(dir, base, data); err != nil {
+	path := filepath.Join(dir, base)
+	if err := atomicfile.Replace(path, data); err != nil {
 		return "", fmt.Errorf("archive %q: %w", name, err)
 	}
-	return filepath.Join(dir, base), nil
+	return path, nil
 }
 
 // ForRelease returns the record that made release n: the last one that

@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/slipwayhq/slipway/internal/atomicfile"
 	"github.com/slipwayhq/slipway/internal/safedir"
-	"github.com/slipwayhq/slipway/state/internal/atomicfile"
 )
 
 // FormatVersion is the version of the record file format.
@@ -260,18 +260,18 @@ func Write(dir string, r *Record) (jsonPath, mdPath string, err error) {
 			name += "-" + strconv.Itoa(n)
 		}
 		jsonPath, mdPath = filepath.Join(dir, name+".json"), filepath.Join(dir, name+".md")
-		err := atomicfile.Create(dir, name+".json", buf.Bytes())
+		err := atomicfile.Create(jsonPath, buf.Bytes())
 		if errors.Is(err, atomicfile.ErrExists) {
 			old, lerr := Load(jsonPath)
 			if lerr != nil || old.ID != r.ID {
 				continue // another record's name
 			}
-			err = atomicfile.Replace(dir, name+".json", buf.Bytes())
+			err = atomicfile.Replace(jsonPath, buf.Bytes())
 		}
 		if err != nil {
 			return "", "", fmt.Errorf("write record %q: %w", jsonPath, err)
 		}
-		if err := atomicfile.Replace(dir, name+".md", []byte(md)); err != nil {
+		if err := atomicfile.Replace(mdPath, []byte(md)); err != nil {
 			return "", "", fmt.Errorf("write record %q: %w", mdPath, err)
 		}
 		return jsonPath, mdPath, nil

@@ -61,20 +61,7 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "build-demo":
-		if len(rest) < 1 {
-			return fmt.Errorf("%w: build-demo needs a TAG", errUsage)
-		}
-		env, err := parseEnv(rest[1:])
-		if err != nil {
-			return err
-		}
-		root := getenv("SLIPWAY_REPO")
-		if root == "" {
-			if root, err = testenv.FindRepoRoot("."); err != nil {
-				return fmt.Errorf("%w (set SLIPWAY_REPO)", err)
-			}
-		}
-		return testenv.BuildDemoImage(ctx, root, rest[0], env)
+		return buildDemo(ctx, rest, getenv)
 	case "remove-image":
 		tag, err := oneArg(cmd, "TAG", rest)
 		if err != nil {
@@ -82,71 +69,13 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		}
 		return testenv.RemoveImage(ctx, tag)
 	case "nginx-start":
-		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		lua := fs.Bool("lua", false, "load the Lua module")
-		if err := fs.Parse(rest); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
-		dir, err := oneArg(cmd, "DIR", fs.Args())
-		if err != nil {
-			return err
-		}
-		n, err := testenv.StartNginxWithOpts(dir, testenv.StartNginxOpts{Lua: *lua})
-		if err != nil {
-			return err
-		}
-		printVars(stdout, "NGINX_PREFIX", n.Prefix, "NGINX_CONF", n.Conf, "NGINX_CONF_DIR", n.ConfDir,
-			"NGINX_ACCESS_LOG", n.AccessLog, "NGINX_PID", fmt.Sprint(n.PID))
-		return nil
+		return nginxStart(cmd, rest, stdout)
 	case "nginx-reload", "nginx-stop":
-		dir, err := oneArg(cmd, "DIR", rest)
-		if err != nil {
-			return err
-		}
-		n, err := testenv.OpenNginx(dir)
-		if err != nil {
-			return err
-		}
-		if cmd == "nginx-reload" {
-			return n.Reload()
-		}
-		return n.Stop()
+		return nginxSignal(cmd, rest)
 	case "pg-start":
-		dir, err := oneArg(cmd, "DIR", rest)
-		if err != nil {
-			return err
-		}
-		state := filepath.Join(dir, pgStateFile)
-		if _, err := os.Stat(state); err == nil {
-			return fmt.Errorf("start postgres: %s exists: run 'slipway-env pg-stop %s' first", state, dir)
-		}
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("start postgres: %w", err)
-		}
-		p, err := testenv.StartPostgres(ctx)
-		if err != nil {
-			return err
-		}
-		if err := p.Save(state); err != nil {
-			return errors.Join(err, p.Stop())
-		}
-		printVars(stdout, "DATABASE_URL", p.URL())
-		return nil
+		return pgStart(ctx, cmd, rest, stdout)
 	case "pg-stop":
-		dir, err := oneArg(cmd, "DIR", rest)
-		if err != nil {
-			return err
-		}
-		state := filepath.Join(dir, pgStateFile)
-		p, err := testenv.LoadPostgres(state)
-		if err != nil {
-			return err
-		}
-		if err := p.Stop(); err != nil {
-			return err
-		}
-		return os.Remove(state)
+		return pgStop(cmd, rest)
 	case "free-port":
 		if len(rest) != 0 {
 			return fmt.Errorf("%w: free-port takes no arguments", errUsage)
@@ -159,6 +88,103 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return nil
 	}
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+// buildDemo runs "build-demo TAG [KEY=VALUE...]".
+func buildDemo(ctx context.Context, args []string, getenv func(string) string) error {
+	if len(args) < 1 {
+		return fmt.Errorf("%w: build-demo needs a TAG", errUsage)
+	}
+	env, err := parseEnv(args[1:])
+	if err != nil {
+		return err
+	}
+	root := getenv("SLIPWAY_REPO")
+	if root == "" {
+		if root, err = testenv.FindRepoRoot("."); err != nil {
+			return fmt.Errorf("%w (set SLIPWAY_REPO)", err)
+		}
+	}
+	return testenv.BuildDemoImage(ctx, root, args[0], env)
+}
+
+// nginxStart runs "nginx-start [-lua] DIR" and prints where nginx runs.
+func nginxStart(cmd string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	lua := fs.Bool("lua", false, "load the Lua module")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	dir, err := oneArg(cmd, "DIR", fs.Args())
+	if err != nil {
+		return err
+	}
+	n, err := testenv.StartNginxWithOpts(dir, testenv.StartNginxOpts{Lua: *lua})
+	if err != nil {
+		return err
+	}
+	printVars(stdout, "NGINX_PREFIX", n.Prefix, "NGINX_CONF", n.Conf, "NGINX_CONF_DIR", n.ConfDir,
+		"NGINX_ACCESS_LOG", n.AccessLog, "NGINX_PID", fmt.Sprint(n.PID))
+	return nil
+}
+
+// nginxSignal runs "nginx-reload DIR" and "nginx-stop DIR".
+func nginxSignal(cmd string, args []string) error {
+	dir, err := oneArg(cmd, "DIR", args)
+	if err != nil {
+		return err
+	}
+	n, err := testenv.OpenNginx(dir)
+	if err != nil {
+		return err
+	}
+	if cmd == "nginx-reload" {
+		return n.Reload()
+	}
+	return n.Stop()
+}
+
+// pgStart runs "pg-start DIR": it starts a PostgreSQL, keeps what pg-stop
+// needs in DIR and prints its DATABASE_URL.
+func pgStart(ctx context.Context, cmd string, args []string, stdout io.Writer) error {
+	dir, err := oneArg(cmd, "DIR", args)
+	if err != nil {
+		return err
+	}
+	state := filepath.Join(dir, pgStateFile)
+	if _, err := os.Stat(state); err == nil {
+		return fmt.Errorf("start postgres: %s exists: run 'slipway-env pg-stop %s' first", state, dir)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("start postgres: %w", err)
+	}
+	p, err := testenv.StartPostgres(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.Save(state); err != nil {
+		return errors.Join(err, p.Stop())
+	}
+	printVars(stdout, "DATABASE_URL", p.URL())
+	return nil
+}
+
+// pgStop runs "pg-stop DIR".
+func pgStop(cmd string, args []string) error {
+	dir, err := oneArg(cmd, "DIR", args)
+	if err != nil {
+		return err
+	}
+	state := filepath.Join(dir, pgStateFile)
+	p, err := testenv.LoadPostgres(state)
+	if err != nil {
+		return err
+	}
+	if err := p.Stop(); err != nil {
+		return err
+	}
+	return os.Remove(state)
 }
 
 // oneArg returns the single positional argument a command takes.
