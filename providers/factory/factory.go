@@ -9,7 +9,10 @@ import (
 	"fmt"
 
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/executor"
+	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/internal/redact"
+	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
 	"github.com/slipwayhq/slipway/providers/docker"
 	"github.com/slipwayhq/slipway/providers/nginx"
@@ -47,4 +50,33 @@ func (World) Database(cfg *config.Config, name string) (providers.Database, erro
 	}
 	mask := redact.New(cfg.SensitiveValues()...).Mask
 	return postgres.New(postgres.Options{URL: db.URL.Value, BinDir: cfg.Rel(db.BinDir), Mask: mask, Name: db.Name, Migrations: db.Migrations})
+}
+
+// Prober returns the prober that counts failed requests through nginx
+// while p moves traffic, or nil when no step moves traffic. It probes the
+// first routed service, as a browser would: keep-alive GETs, an
+// idempotent request retried once when a reused connection was closed
+// under it. Its requests are marked, so that nginx analysis does not
+// count them as traffic.
+func (World) Prober(p *plan.Plan) executor.Prober {
+	for _, s := range p.Steps {
+		t := s.Traffic
+		// The prober speaks plain HTTP; TLS routes are not probed.
+		if s.Kind != plan.KindTraffic || t == nil || t.Remove || t.Route.Listen == 0 || t.Route.TLSCert != "" {
+			continue
+		}
+		host := ""
+		if t.Route.ServerName != "_" {
+			host = t.Route.ServerName
+		}
+		return prober.New(prober.Options{
+			URL:     fmt.Sprintf("http://127.0.0.1:%d%s", t.Route.Listen, t.Route.Location),
+			Host:    host,
+			Rate:    50,
+			Workers: 2,
+			Mode:    prober.Retrying,
+			Headers: map[string]string{nginx.HeaderProbe: nginx.ProbeValue},
+		})
+	}
+	return nil
 }

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
-	"github.com/slipwayhq/slipway/config"
-	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/operation"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,16 +14,8 @@ import (
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
-	crash    *underway // nil: nobody asks
-	world    World     // nil: the real providers (factory.World)
-}
-
-// World builds the providers a configuration declares: the real ones
-// (factory.World), or, in the test binary, a fake world.
-type World interface {
-	Runtime(cfg *config.Config) (providers.Runtime, error)
-	Router(cfg *config.Config) (providers.Router, error)
-	Database(cfg *config.Config, name string) (providers.Database, error)
+	crash    *underway       // nil: nobody asks
+	world    operation.World // where the providers come from
 }
 
 // multi is a repeatable string flag that keeps every value whole (urfave's
@@ -224,5 +214,3 @@ func multiValue(c *cli.Context, name string) []string {
 	}
 	return nil
 }
-
-func lockTimeout(c *cli.Context) time.Duration { return c.Duration("lock-timeout") }

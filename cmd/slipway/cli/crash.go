@@ -27,8 +27,8 @@ type underway struct {
 	operation bool
 }
 
-// opened records the state backend the command opened.
-func (u *underway) opened(b *local.Backend) {
+// Opened records the state backend the command opened.
+func (u *underway) Opened(b *local.Backend) {
 	if u != nil {
 		u.mu.Lock()
 		u.backend = b
@@ -36,8 +36,8 @@ func (u *underway) opened(b *local.Backend) {
 	}
 }
 
-// masking records how sensitive values are hidden.
-func (u *underway) masking(mask func(string) string) {
+// Masking records how sensitive values are hidden.
+func (u *underway) Masking(mask func(string) string) {
 	if u != nil {
 		u.mu.Lock()
 		u.mask = mask
@@ -45,9 +45,9 @@ func (u *underway) masking(mask func(string) string) {
 	}
 }
 
-// started records that an operation began: from here on, its journal
+// Started records that an operation began: from here on, its journal
 // says whether it stopped half-way.
-func (u *underway) started() {
+func (u *underway) Started() {
 	if u != nil {
 		u.mu.Lock()
 		u.operation = true

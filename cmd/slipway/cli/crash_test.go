@@ -65,8 +65,8 @@ func TestReportUnderTheRecordsAndByJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	u := &underway{}
-	u.opened(b)
-	u.masking(func(s string) string { return strings.ReplaceAll(s, "hunter2", "(sensitive)") })
+	u.Opened(b)
+	u.Masking(func(s string) string { return strings.ReplaceAll(s, "hunter2", "(sensitive)") })
 
 	// A command that started no operation: 1, even with an old journal.
 	if err := b.WriteJournal(&state.Journal{OperationID: "op-1", Operation: "apply", Release: 2, Started: time.Now()}); err != nil {
@@ -84,7 +84,7 @@ func TestReportUnderTheRecordsAndByJournal(t *testing.T) {
 	}
 
 	// An operation under way with its journal: 3, and the journal stays.
-	u.started()
+	u.Started()
 	code, stderr, _, _ = report(t, u, "boom")
 	if code != 3 || !strings.Contains(stderr, "the apply of release #2 stopped half-way and its journal is kept: run 'slipway plan'") {
 		t.Fatalf("operation under way: exit %d, want 3:\n%s", code, stderr)
@@ -106,7 +106,7 @@ func TestReportUnderTheRecordsAndByJournal(t *testing.T) {
 // underway's methods.
 func TestUnderwayNil(t *testing.T) {
 	var u *underway
-	u.opened(nil)
-	u.masking(nil)
-	u.started()
+	u.Opened(nil)
+	u.Masking(nil)
+	u.Started()
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/rogpeppe/go-internal/diff"
+	"github.com/slipwayhq/slipway/cmd/slipway/views"
 	"github.com/slipwayhq/slipway/config"
 	"github.com/urfave/cli/v2"
 )
@@ -49,7 +50,7 @@ Example:
 				if diags.HasErrors() {
 					broken = append(broken, name)
 					hide := func(*hcl.Diagnostic) bool { return strings.HasSuffix(name, ".vars.hcl") }
-					writeDiags(s.err, diags, map[string]*hcl.File{name: {Bytes: src}}, colorOK(s.err, c), hide)
+					views.Diagnostics(s.err, diags, map[string]*hcl.File{name: {Bytes: src}}, colorOK(s.err, c), hide)
 					continue
 				}
 				if bytes.Equal(out, src) {

@@ -165,33 +165,3 @@ func TestInitDirectoryAndName(t *testing.T) {
 		t.Errorf("a refused init created its directory: %v", err)
 	}
 }
-
-func TestProjectName(t *testing.T) {
-	tests := []struct{ dir, want string }{
-		{"/srv/shop", "shop"},
-		{"/srv/My Shop.v2", "my-shop-v2"},
-		{"/srv/the_bot", "the_bot"},
-		{"/srv/-shop-", "shop"},
-		{"/srv/___", "app"},
-		{"/", "app"},
-	}
-	for _, tt := range tests {
-		if got := projectName(tt.dir); got != tt.want {
-			t.Errorf("projectName(%q) = %q, want %q", tt.dir, got, tt.want)
-		}
-	}
-}
-
-func TestStarterIsFormatted(t *testing.T) {
-	for _, f := range starterFiles("shop") {
-		if !strings.HasSuffix(f.path, ".hcl") {
-			continue
-		}
-		if got := string(config.Format([]byte(f.body))); got != f.body {
-			t.Errorf("%s is not in canonical format; formatted:\n%s", f.path, got)
-		}
-		if strings.Contains(f.body, "{{") {
-			t.Errorf("%s keeps a placeholder", f.path)
-		}
-	}
-}

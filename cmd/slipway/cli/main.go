@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/slipwayhq/slipway/internal/panics"
+	"github.com/slipwayhq/slipway/operation"
+	"github.com/slipwayhq/slipway/providers/factory"
 	"github.com/urfave/cli/v2"
 )
 
@@ -45,9 +46,15 @@ func exit(code int) error { return &exitError{code: code} }
 // started, ends it as an internal error (see underway.report): exit 1, or 3
 // when an operation was under way, never Go's exit 2.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return MainWorld(args, stdin, stdout, stderr, factory.World{})
+}
+
+// MainWorld is Main with the providers world builds: the test binary's
+// fake world, for one.
+func MainWorld(args []string, stdin io.Reader, stdout, stderr io.Writer, world operation.World) int {
 	first, stop := panics.Catch()
 	crash := &underway{}
-	app := newApp(&streams{in: stdin, out: stdout, err: stderr, crash: crash})
+	app := newApp(&streams{in: stdin, out: stdout, err: stderr, crash: crash, world: world})
 	code := make(chan int, 1)
 	go func() {
 		defer panics.Recover()
@@ -69,7 +76,9 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
-// run runs the command args name and returns its exit code.
+// run runs the command args name and returns its exit code: an
+// operation's outcome (operation.Error), a command's own (exitError), or
+// 1 for any other error.
 func run(app *cli.App, args []string, stderr io.Writer) int {
 	err := app.Run(args)
 	if err == nil {
@@ -82,6 +91,13 @@ func run(app *cli.App, args []string, stderr io.Writer) int {
 		}
 		return ee.code
 	}
+	var oe *operation.Error
+	if errors.As(err, &oe) {
+		if oe.Err != nil {
+			printError(stderr, oe.Err, oe.Hint)
+		}
+		return oe.Outcome.ExitCode()
+	}
 	printError(stderr, err, "")
 	return 1
 }
@@ -93,6 +109,3 @@ func printError(w io.Writer, err error, hint string) {
 		fmt.Fprintf(w, "slipway: hint: %s\n", hint)
 	}
 }
-
-// environ is the process environment, read once.
-func environ() []string { return os.Environ() }

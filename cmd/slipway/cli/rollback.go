@@ -3,9 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
-	"github.com/slipwayhq/slipway/state"
+	"github.com/slipwayhq/slipway/operation"
 	"github.com/urfave/cli/v2"
 )
 
@@ -37,7 +36,6 @@ incident report lists them ('slipway show -incident N').`,
 			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
 		),
 		Action: func(c *cli.Context) error {
-			se := newSession(s, c)
 			if c.Bool("progressive") {
 				return fail(1, errors.New("rollback -progressive is not supported yet: a rollback switches all traffic in one step, without canary steps or analysis; nothing was changed"),
 					"roll back without -progressive, or release the earlier version with 'slipway apply' to go through its canary steps")
@@ -45,116 +43,52 @@ incident report lists them ('slipway show -incident N').`,
 			if c.Args().Len() > 1 {
 				return fail(1, fmt.Errorf("rollback takes one release number or version, got %d arguments", c.Args().Len()), "")
 			}
-			se.target = c.Args().First()
-			p, done, err := se.makePlan(c.Context, "rollback")
-			if err != nil {
-				return err
+			op := newOperation(s, c, operation.KindRollback)
+			if !c.Bool("dry-run") {
+				op = streaming(op)
 			}
-			defer done()
-			if !c.Bool("json") || c.Bool("dry-run") {
-				if err := se.render(p); err != nil {
-					return err
-				}
-			}
-			if c.Bool("dry-run") {
-				return nil
-			}
-			if !p.Changed() {
-				if p.Interrupted != nil {
-					// An apply killed before it changed anything: the
-					// live release is already the target, so its journal
-					// has nothing left to undo.
-					_ = se.backend.ClearJournal()
-				}
-				return nil
-			}
-			if !c.Bool("auto-approve") && !se.confirm("Do you want to roll back? Only 'yes' will be accepted.") {
-				return fail(1, errors.New("rollback cancelled: nothing was changed"), "")
-			}
-			return se.execute(c.Context, p)
+			op.Target, op.Reason, op.AutoApprove = c.Args().First(), c.String("m"), c.Bool("auto-approve")
+			op.DryRun, op.NoVerify, op.RestoreDB = c.Bool("dry-run"), c.Bool("no-verify"), c.Bool("restore-db")
+			_, err := operation.Run(c.Context, op, s.world)
+			return err
 		},
 	}
 }
 
-// rollbackTarget resolves the rollback argument to a snapshot: a release
-// number, a version some service ran, or by default the release before
-// the current one (the current one itself after an interrupted apply).
-func (se *session) rollbackTarget(prior *state.State, journal *state.Journal) (*state.State, error) {
-	arg := se.target
-	if journal != nil && arg == "" {
-		// An apply was interrupted: rolling back returns to the release
-		// that was live before it.
-		if prior.Release == 0 {
-			return state.New(prior.Project, prior.Env), nil
-		}
-		return se.snapshot(prior.Release)
+func promoteCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:  "promote",
+		Usage: "continue a release paused at an approval gate",
+		Description: `Example:
+   slipway apply -var version=1.3.0   # exits 4 at the approval gate
+   slipway promote                    # continues from the gate`,
+		Flags: append(append(varFlags(), lockFlags()...),
+			&cli.BoolFlag{Name: "json", Usage: "stream one JSON event per line"},
+			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
+			&cli.BoolFlag{Name: "auto-approve", Usage: "pass later approval gates too"},
+		),
+		Action: func(c *cli.Context) error { return resume(s, c, operation.KindPromote) },
 	}
-	if prior.Release == 0 {
-		return nil, fail(1, errors.New("nothing to roll back: no release has been applied yet"), "")
-	}
-	releases, err := se.backend.Snapshots()
-	if err != nil {
-		return nil, fail(1, fmt.Errorf("list snapshots: %w", err), "")
-	}
-	if arg == "" {
-		for i := len(releases) - 1; i >= 0; i-- {
-			if releases[i] < prior.Release {
-				return se.snapshot(releases[i])
-			}
-		}
-		return nil, fail(1, fmt.Errorf("no release before #%d has a snapshot", prior.Release), "run 'slipway history' to list releases")
-	}
-	if n, err := strconv.Atoi(arg); err == nil {
-		return se.snapshot(n)
-	}
-	for i := len(releases) - 1; i >= 0; i-- {
-		st, err := se.backend.Snapshot(releases[i])
-		if err != nil {
-			continue
-		}
-		for _, svc := range st.Services {
-			if svc.Version == arg || svc.Image == arg {
-				return st, nil
-			}
-		}
-	}
-	return nil, fail(1, fmt.Errorf("no release ran version %q", arg), "run 'slipway history' to list releases and versions")
 }
 
-func (se *session) snapshot(n int) (*state.State, error) {
-	st, err := se.backend.Snapshot(n)
-	if err != nil {
-		return nil, fail(1, fmt.Errorf("read snapshot of release #%d: %w", n, err), "run 'slipway history' to list releases")
+func abortCommand(s *streams) *cli.Command {
+	return &cli.Command{
+		Name:  "abort",
+		Usage: "undo a release paused at an approval gate: traffic back to stable, the candidate removed",
+		Description: `Example:
+   slipway abort`,
+		Flags: append(append(varFlags(), lockFlags()...),
+			&cli.BoolFlag{Name: "json", Usage: "stream one JSON event per line"},
+			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
+		),
+		Action: func(c *cli.Context) error { return resume(s, c, operation.KindAbort) },
 	}
-	return st, nil
 }
 
-// restoreBackups finds, for each database, the backup to restore when
-// rolling back to target: the first one taken after it, before the
-// migrations of the release that followed.
-func (se *session) restoreBackups(target *state.State) (map[string]*state.Backup, error) {
-	releases, err := se.backend.Snapshots()
-	if err != nil {
-		return nil, fail(1, fmt.Errorf("list snapshots: %w", err), "")
-	}
-	out := map[string]*state.Backup{}
-	for _, db := range se.cfg.Postgres {
-		for _, n := range releases {
-			if n <= target.Release {
-				continue
-			}
-			st, err := se.backend.Snapshot(n)
-			if err != nil {
-				continue
-			}
-			if d := st.Databases[db.Name]; d != nil && d.LastBackup != nil && d.LastBackup.Release > target.Release {
-				out[db.Name] = d.LastBackup
-				break
-			}
-		}
-		if out[db.Name] == nil {
-			return nil, fail(1, fmt.Errorf("postgres.%s: no backup was taken after release #%d, so there is nothing to restore it from", db.Name, target.Release), "roll back without -restore-db")
-		}
-	}
-	return out, nil
+// resume continues (promote) or undoes (abort) a paused release.
+func resume(s *streams, c *cli.Context, kind operation.Kind) error {
+	op := streaming(newOperation(s, c, kind))
+	op.AutoApprove = c.Bool("auto-approve")
+	_, err := operation.Run(c.Context, op, s.world)
+	return err
 }

@@ -16,6 +16,44 @@ import (
 // container environment value. The only error is the writer's.
 func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 	var b bytes.Buffer
+	mdHeader(&b, p)
+	if in := p.Interrupted; in != nil {
+		mdInterrupted(&b, in, p.PriorRelease)
+	}
+	if len(p.Drift) > 0 {
+		b.WriteString("\n**Drift since the last apply**\n\n")
+		for _, d := range p.Drift {
+			fmt.Fprintf(&b, "- `%s`: %s\n", d.Address, mdText(d.Detail))
+		}
+	}
+	changed := p.Changed()
+	if changed && len(p.PreChecks) > 0 {
+		fmt.Fprintf(&b, "\n**Pre-deploy checks (%d):** %s\n", len(p.PreChecks), codeList(p.PreChecks))
+	}
+	mdResources(&b, groups(p))
+	if changed && len(p.PostChecks) > 0 {
+		fmt.Fprintf(&b, "\n**Post-deploy checks (%d):** %s\n", len(p.PostChecks), codeList(p.PostChecks))
+	}
+	if changed && len(p.OnFailure) > 0 {
+		b.WriteString("\n**If a step fails**\n\n")
+		for _, f := range p.OnFailure {
+			fmt.Fprintf(&b, "- %s\n", mdText(f))
+		}
+	}
+	if len(p.Warnings) > 0 {
+		b.WriteString("\n**Warnings**\n\n")
+		for _, wn := range p.Warnings {
+			fmt.Fprintf(&b, "- %s\n", mdText(wn))
+		}
+	}
+	fmt.Fprintf(&b, "\n**%s**\n", mdText(summarize(p).line(p)))
+
+	_, err := b.WriteTo(w)
+	return err
+}
+
+// mdHeader writes the heading, the state line and the reason.
+func mdHeader(b *bytes.Buffer, p *plan.Plan) {
 	name := p.Project
 	if p.Env != "" {
 		name += " (" + p.Env + ")"
@@ -24,7 +62,7 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 	if p.Operation == "rollback" {
 		verb = "rollback plan"
 	}
-	fmt.Fprintf(&b, "### slipway %s: %s #%d -> #%d\n\n", verb, mdText(name), p.PriorRelease, p.Release)
+	fmt.Fprintf(b, "### slipway %s: %s #%d -> #%d\n\n", verb, mdText(name), p.PriorRelease, p.Release)
 	if p.Lineage == "" {
 		b.WriteString("New state.\n")
 	} else {
@@ -32,52 +70,45 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 		if len(l) > 8 {
 			l = l[:8]
 		}
-		fmt.Fprintf(&b, "State lineage `%s`, serial %d.\n", l, p.Serial)
+		fmt.Fprintf(b, "State lineage `%s`, serial %d.\n", l, p.Serial)
 	}
 	if p.Reason != "" {
-		fmt.Fprintf(&b, "\nReason: %s\n", mdText(p.Reason))
+		fmt.Fprintf(b, "\nReason: %s\n", mdText(p.Reason))
 	}
+}
 
-	if in := p.Interrupted; in != nil {
-		op := in.Operation
-		if op == "" {
-			op = "apply"
-		}
-		fmt.Fprintf(&b, "\n> [!WARNING]\n> **Interrupted %s** `%s` of release #%d", op, in.OperationID, in.Release)
-		if !in.Started.IsZero() {
-			fmt.Fprintf(&b, ", started %s", in.Started.UTC().Format(time.RFC3339))
-		}
-		b.WriteString(".\n")
-		for _, s := range in.Finished {
-			fmt.Fprintf(&b, "> - done: %s\n", mdText(s))
-		}
-		for _, s := range in.Pending {
-			fmt.Fprintf(&b, "> - pending: %s\n", mdText(s))
-		}
-		fmt.Fprintf(&b, "> \n> Run `slipway apply` to resume it or `slipway rollback` to return to release #%d.\n", p.PriorRelease)
+// mdInterrupted writes the warning of an interrupted operation.
+func mdInterrupted(b *bytes.Buffer, in *plan.Interrupted, prior int) {
+	op := in.Operation
+	if op == "" {
+		op = "apply"
 	}
-
-	if len(p.Drift) > 0 {
-		b.WriteString("\n**Drift since the last apply**\n\n")
-		for _, d := range p.Drift {
-			fmt.Fprintf(&b, "- `%s`: %s\n", d.Address, mdText(d.Detail))
-		}
+	fmt.Fprintf(b, "\n> [!WARNING]\n> **Interrupted %s** `%s` of release #%d", op, in.OperationID, in.Release)
+	if !in.Started.IsZero() {
+		fmt.Fprintf(b, ", started %s", in.Started.UTC().Format(time.RFC3339))
 	}
-
-	changed := p.Changed()
-	if changed && len(p.PreChecks) > 0 {
-		fmt.Fprintf(&b, "\n**Pre-deploy checks (%d):** %s\n", len(p.PreChecks), codeList(p.PreChecks))
+	b.WriteString(".\n")
+	for _, s := range in.Finished {
+		fmt.Fprintf(b, "> - done: %s\n", mdText(s))
 	}
+	for _, s := range in.Pending {
+		fmt.Fprintf(b, "> - pending: %s\n", mdText(s))
+	}
+	fmt.Fprintf(b, "> \n> Run `slipway apply` to resume it or `slipway rollback` to return to release #%d.\n", prior)
+}
 
+// mdResources writes a table of steps per changed resource, then the
+// unchanged ones in one line.
+func mdResources(b *bytes.Buffer, gs []group) {
 	var unchanged []string
-	for _, g := range groups(p) {
+	for _, g := range gs {
 		if g.res.Unchanged && len(g.steps) == 0 {
 			unchanged = append(unchanged, "`"+g.res.Address+"`")
 			continue
 		}
-		fmt.Fprintf(&b, "\n#### `%s`", g.res.Address)
+		fmt.Fprintf(b, "\n#### `%s`", g.res.Address)
 		if ch := mdChange(g.res); ch != "" {
-			fmt.Fprintf(&b, ": %s", ch)
+			fmt.Fprintf(b, ": %s", ch)
 		}
 		b.WriteString("\n\n")
 		if len(g.steps) == 0 {
@@ -86,35 +117,12 @@ func PlanMarkdown(w io.Writer, p *plan.Plan) error {
 		}
 		b.WriteString("| | step | target | detail |\n|---|---|---|---|\n")
 		for _, s := range g.steps {
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |\n", s.Action.Symbol(), s.Kind, mdCode(s.Target), mdCell(s.Detail))
+			fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", s.Action.Symbol(), s.Kind, mdCode(s.Target), mdCell(s.Detail))
 		}
 	}
 	if len(unchanged) > 0 {
-		fmt.Fprintf(&b, "\nUnchanged: %s\n", strings.Join(unchanged, ", "))
+		fmt.Fprintf(b, "\nUnchanged: %s\n", strings.Join(unchanged, ", "))
 	}
-
-	if changed && len(p.PostChecks) > 0 {
-		fmt.Fprintf(&b, "\n**Post-deploy checks (%d):** %s\n", len(p.PostChecks), codeList(p.PostChecks))
-	}
-
-	if changed && len(p.OnFailure) > 0 {
-		b.WriteString("\n**If a step fails**\n\n")
-		for _, f := range p.OnFailure {
-			fmt.Fprintf(&b, "- %s\n", mdText(f))
-		}
-	}
-
-	if len(p.Warnings) > 0 {
-		b.WriteString("\n**Warnings**\n\n")
-		for _, wn := range p.Warnings {
-			fmt.Fprintf(&b, "- %s\n", mdText(wn))
-		}
-	}
-
-	fmt.Fprintf(&b, "\n**%s**\n", mdText(summarize(p).line(p)))
-
-	_, err := b.WriteTo(w)
-	return err
 }
 
 // mdChange is the markdown of change: images as code spans.

@@ -44,47 +44,80 @@ func PlanText(w io.Writer, p *plan.Plan, o Options) error {
 	if p.Reason != "" {
 		t.wrapped("Reason: ", p.Reason, "  ")
 	}
-
 	if in := p.Interrupted; in != nil {
-		t.blank()
-		op := in.Operation
-		if op == "" {
-			op = "apply"
-		}
-		desc := fmt.Sprintf("Interrupted %s %s of release #%d", op, in.OperationID, in.Release)
-		if !in.Started.IsZero() {
-			desc += ", started " + in.Started.UTC().Format(time.RFC3339)
-		}
-		t.line(c.bold(desc + ":"))
-		for _, s := range in.Finished {
-			t.wrapped("  done     ", s, "           ")
-		}
-		for _, s := range in.Pending {
-			t.wrapped("  pending  ", s, "           ")
-		}
-		t.wrapped("", fmt.Sprintf("Run 'slipway apply' to resume it or 'slipway rollback' to return to release #%d.", p.PriorRelease), "")
+		textInterrupted(t, c, in, p.PriorRelease)
 	}
-
 	if len(p.Drift) > 0 {
-		t.blank()
-		t.line(c.bold("Drift since the last apply:"))
-		w := 0
-		for _, d := range p.Drift {
-			w = max(w, len(d.Address))
-		}
-		for _, d := range p.Drift {
-			lead := fmt.Sprintf("  %s %-*s  ", c.symbol(plan.Update), w, d.Address)
-			t.wrappedCols(lead, 4+w+2, d.Detail)
-		}
+		textDrift(t, c, p.Drift)
 	}
-
 	changed := p.Changed()
 	if changed && len(p.PreChecks) > 0 {
 		t.blank()
 		t.wrapped(c.bold(fmt.Sprintf("Pre-deploy checks (%d):", len(p.PreChecks)))+" ", strings.Join(p.PreChecks, ", "), "  ")
 	}
+	textResources(t, c, groups(p))
+	if changed && len(p.PostChecks) > 0 {
+		t.blank()
+		t.wrapped(c.bold(fmt.Sprintf("Post-deploy checks (%d):", len(p.PostChecks)))+" ", strings.Join(p.PostChecks, ", "), "  ")
+	}
+	if changed && len(p.OnFailure) > 0 {
+		t.blank()
+		t.line(c.bold("If a step fails:"))
+		for _, f := range p.OnFailure {
+			t.wrapped("  ", f, "    ")
+		}
+	}
+	if len(p.Warnings) > 0 {
+		t.blank()
+		for _, wn := range p.Warnings {
+			t.wrapped(c.paint(ansiYellow, "Warning:")+" ", wn, "  ")
+		}
+	}
+	t.blank()
+	t.wrapEach(summarize(p).line(p), c.bold)
 
-	gs := groups(p)
+	_, err := b.WriteTo(w)
+	return err
+}
+
+// textInterrupted writes the section of an interrupted operation: the
+// steps it finished and those it did not, and what to do.
+func textInterrupted(t *textWriter, c painter, in *plan.Interrupted, prior int) {
+	t.blank()
+	op := in.Operation
+	if op == "" {
+		op = "apply"
+	}
+	desc := fmt.Sprintf("Interrupted %s %s of release #%d", op, in.OperationID, in.Release)
+	if !in.Started.IsZero() {
+		desc += ", started " + in.Started.UTC().Format(time.RFC3339)
+	}
+	t.line(c.bold(desc + ":"))
+	for _, s := range in.Finished {
+		t.wrapped("  done     ", s, "           ")
+	}
+	for _, s := range in.Pending {
+		t.wrapped("  pending  ", s, "           ")
+	}
+	t.wrapped("", fmt.Sprintf("Run 'slipway apply' to resume it or 'slipway rollback' to return to release #%d.", prior), "")
+}
+
+// textDrift writes the drift section, addresses aligned.
+func textDrift(t *textWriter, c painter, drift []plan.Drift) {
+	t.blank()
+	t.line(c.bold("Drift since the last apply:"))
+	w := 0
+	for _, d := range drift {
+		w = max(w, len(d.Address))
+	}
+	for _, d := range drift {
+		lead := fmt.Sprintf("  %s %-*s  ", c.symbol(plan.Update), w, d.Address)
+		t.wrappedCols(lead, 4+w+2, d.Detail)
+	}
+}
+
+// textResources writes each resource with its change and its steps.
+func textResources(t *textWriter, c painter, gs []group) {
 	aw := 0
 	for _, g := range gs {
 		aw = max(aw, len(g.res.Address))
@@ -105,32 +138,6 @@ func PlanText(w io.Writer, p *plan.Plan, o Options) error {
 			t.wrappedCols(lead, 6+kindWidth, s.Detail)
 		}
 	}
-
-	if changed && len(p.PostChecks) > 0 {
-		t.blank()
-		t.wrapped(c.bold(fmt.Sprintf("Post-deploy checks (%d):", len(p.PostChecks)))+" ", strings.Join(p.PostChecks, ", "), "  ")
-	}
-
-	if changed && len(p.OnFailure) > 0 {
-		t.blank()
-		t.line(c.bold("If a step fails:"))
-		for _, f := range p.OnFailure {
-			t.wrapped("  ", f, "    ")
-		}
-	}
-
-	if len(p.Warnings) > 0 {
-		t.blank()
-		for _, wn := range p.Warnings {
-			t.wrapped(c.paint(ansiYellow, "Warning:")+" ", wn, "  ")
-		}
-	}
-
-	t.blank()
-	t.wrapEach(summarize(p).line(p), c.bold)
-
-	_, err := b.WriteTo(w)
-	return err
 }
 
 // textWriter writes lines, wrapping them at width columns.

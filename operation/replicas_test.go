@@ -1,4 +1,4 @@
-package cli
+package operation
 
 import (
 	"context"
@@ -31,8 +31,8 @@ func TestDescribeDown(t *testing.T) {
 		{planner.Replica{Name: "w-1", State: "running", RestartCount: 1, Moved: "127.0.0.1:2", Routed: "127.0.0.1:1"},
 			"w-1 runs on 127.0.0.1:2, but nginx sends its requests to 127.0.0.1:1 (restarted on another port; 'slipway apply' routes to it again)"},
 	} {
-		if got := describeDown(tt.r); got != tt.want {
-			t.Errorf("describeDown(%+v) = %q, want %q", tt.r, got, tt.want)
+		if got := DescribeDown(tt.r); got != tt.want {
+			t.Errorf("DescribeDown(%+v) = %q, want %q", tt.r, got, tt.want)
 		}
 	}
 }
@@ -89,9 +89,8 @@ func TestReplicaWatchTellsOnce(t *testing.T) {
 
 	var lines []string
 	var lmu sync.Mutex
-	se := &session{}
 	var busy atomic.Bool
-	w := &replicaWatch{se: se, runtime: rt, poll: time.Millisecond,
+	w := &replicaWatch{runtime: rt, poll: time.Millisecond, mask: func(s string) string { return s },
 		notifier: notify.New([]*config.Notify{{Name: "ops", Webhook: config.Secret{Value: srv.URL}}}, notify.Options{}),
 		read:     func() (*state.State, bool, error) { return st, busy.Load(), nil },
 		tell: func(l string) {

@@ -1,4 +1,4 @@
-package cli
+package analysis
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/slipwayhq/slipway/config"
-	"github.com/slipwayhq/slipway/executor/analysis"
 )
 
 func TestProbeRate(t *testing.T) {
@@ -21,11 +20,11 @@ func TestProbeRate(t *testing.T) {
 		want        int
 	}{
 		{50, 30 * time.Second, 7},
-		{10, 30 * time.Second, analysis.DefaultProbeRate}, // 2/s is below the default
+		{10, 30 * time.Second, DefaultProbeRate}, // 2/s is below the default
 		{50, 2 * time.Second, 100},
 		{10, 4 * time.Second, 10},
 		{1000, time.Second, maxProbeRate},
-		{50, 0, analysis.DefaultProbeRate},
+		{50, 0, DefaultProbeRate},
 	}
 	for _, tt := range tests {
 		got := probeRate(&config.Analysis{MinRequests: tt.minRequests, Interval: tt.interval})
@@ -35,34 +34,34 @@ func TestProbeRate(t *testing.T) {
 	}
 }
 
-func TestJudgeOptions(t *testing.T) {
+func TestOptionsFor(t *testing.T) {
 	tests := []struct {
 		name string
 		an   config.Analysis
-		want analysis.JudgeOptions
+		want JudgeOptions
 	}{
-		{"none", config.Analysis{QueryErrorLimit: 3}, analysis.JudgeOptions{QueryErrorLimit: 3}},
+		{"none", config.Analysis{QueryErrorLimit: 3}, JudgeOptions{QueryErrorLimit: 3}},
 		{"both", config.Analysis{QueryErrorLimit: 1, ErrorRate: &config.Threshold{Fail: 0.05, Relative: 0.02}, LatencyP95: &config.Threshold{Fail: 2, Relative: 0.5}},
-			analysis.JudgeOptions{QueryErrorLimit: 1, Relative: analysis.Relative{ErrorRate: 0.02, LatencyP95: 0.5}}},
+			JudgeOptions{QueryErrorLimit: 1, Relative: Relative{ErrorRate: 0.02, LatencyP95: 0.5}}},
 		{"error rate only", config.Analysis{ErrorRate: &config.Threshold{Fail: 0.05, Relative: 0.01}},
-			analysis.JudgeOptions{Relative: analysis.Relative{ErrorRate: 0.01}}},
+			JudgeOptions{Relative: Relative{ErrorRate: 0.01}}},
 	}
 	for _, tt := range tests {
-		if got := judgeOptions(&tt.an); got != tt.want {
+		if got := OptionsFor(&tt.an); got != tt.want {
 			t.Errorf("%s: judgeOptions = %+v, want %+v", tt.name, got, tt.want)
 		}
 	}
 }
 
-// fakeProm answers instant queries from a table of query -> value and keeps
+// valueProm answers instant queries from a table of query -> value and keeps
 // every query it saw.
-type fakeProm struct {
+type valueProm struct {
 	mu      sync.Mutex
 	values  map[string]string
 	queries []string
 }
 
-func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (f *valueProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query().Get("query")
 	f.mu.Lock()
 	f.queries = append(f.queries, q)
@@ -76,7 +75,7 @@ func (f *fakeProm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestPrometheusSourceByRelease(t *testing.T) {
-	fake := &fakeProm{values: map[string]string{
+	fake := &valueProm{values: map[string]string{
 		`sum(r{release="4"})`:                   "1000",
 		`sum(e{release="4"})`:                   "0",
 		`sum(r{release="5"})`:                   "200",

@@ -1,4 +1,4 @@
-package cli
+package views
 
 import (
 	"bytes"
@@ -24,16 +24,16 @@ func TestVersionsAndStrategies(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := &records.Record{Changes: tt.changes}
-		if got := versions(r); got != tt.versions {
+		if got := Versions(r); got != tt.versions {
 			t.Errorf("versions(%+v) = %q, want %q", tt.changes, got, tt.versions)
 		}
-		if got := strategies(r); got != tt.strats {
+		if got := Strategies(r); got != tt.strats {
 			t.Errorf("strategies(%+v) = %q, want %q", tt.changes, got, tt.strats)
 		}
 	}
 }
 
-func TestShowRecord(t *testing.T) {
+func TestRecord(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "records")
 	t0 := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 	for _, r := range []*records.Record{
@@ -56,12 +56,15 @@ func TestShowRecord(t *testing.T) {
 		{"json", 3, true, false, `"target_release": 1,`, ""},
 		{"incident", 3, false, true, "**Trigger:** manual rollback from release #2 to release #1 (made release #3)", ""},
 		{"no incident", 2, false, true, "", "release #2 has no incident report: its apply succeeded"},
-		{"no record", 9, false, false, "", "no record of release #9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			recs, err := records.List(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var out bytes.Buffer
-			err := showRecord(&out, dir, tt.n, tt.json, tt.incident)
+			err = Record(&out, records.ForRelease(recs, tt.n), tt.json, tt.incident)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)

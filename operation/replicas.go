@@ -1,4 +1,4 @@
-package cli
+package operation
 
 import (
 	"context"
@@ -21,10 +21,10 @@ const replicaLogLines = 10
 // replicaPoll is how often a watch looks at the live release's replicas.
 const replicaPoll = 2 * time.Second
 
-// describeDown says in one line what became of a replica that does not
+// DescribeDown says in one line what became of a replica that does not
 // serve: "web-r3-2 is restarting (exit code 1, restarted 4 times: a
 // restart loop)".
-func describeDown(r planner.Replica) string {
+func DescribeDown(r planner.Replica) string {
 	if r.State == "missing" {
 		return r.Name + " is gone (removed outside slipway)"
 	}
@@ -75,7 +75,7 @@ func degradedSummary(reps []planner.ServiceReplicas) string {
 // downLogs returns the last log lines of each replica of reps that does
 // not serve but still exists, masked, by container name; a replica whose
 // logs cannot be read gets one line saying why.
-func (se *session) downLogs(ctx context.Context, rt providers.Runtime, reps []planner.ServiceReplicas) map[string][]string {
+func downLogs(ctx context.Context, rt providers.Runtime, reps []planner.ServiceReplicas, mask func(string) string) map[string][]string {
 	out := map[string][]string{}
 	for _, r := range reps {
 		for _, d := range r.Down {
@@ -87,7 +87,7 @@ func (se *session) downLogs(ctx context.Context, rt providers.Runtime, reps []pl
 				lines = []string{"(logs unavailable: " + err.Error() + ")"}
 			}
 			for i, l := range lines {
-				lines[i] = se.mask(l)
+				lines[i] = mask(l)
 			}
 			out[d.Name] = lines
 		}
@@ -101,7 +101,7 @@ func downDetails(reps []planner.ServiceReplicas, logs map[string][]string) []str
 	var out []string
 	for _, r := range reps {
 		for _, d := range r.Down {
-			out = append(out, describeDown(d))
+			out = append(out, DescribeDown(d))
 			for _, l := range logs[d.Name] {
 				out = append(out, "  "+l)
 			}
@@ -141,14 +141,27 @@ func (m *replicaMonitor) look(reps []planner.ServiceReplicas) string {
 // paused (its journal exists): containers start and stop then before the
 // state says so.
 type replicaWatch struct {
-	se       *session
 	runtime  providers.Runtime
 	poll     time.Duration
 	tell     func(line string)
 	notifier *notify.Notifier
+	mask     func(string) string
 	// read returns the current state and whether an operation's journal
-	// exists; nil reads the backend.
+	// exists.
 	read func() (*state.State, bool, error)
+}
+
+// newReplicaWatch watches the replicas of o's state through rt.
+func (o *run) newReplicaWatch(rt providers.Runtime, notifier *notify.Notifier, tell func(string)) *replicaWatch {
+	return &replicaWatch{runtime: rt, poll: replicaPoll, tell: tell, notifier: notifier, mask: o.mask,
+		read: func() (*state.State, bool, error) {
+			j, err := o.backend.ReadJournal()
+			if err != nil || j != nil {
+				return nil, true, err
+			}
+			st, err := o.backend.Read()
+			return st, false, err
+		}}
 }
 
 // start runs the watch in the background; wait waits for it after ctx
@@ -163,17 +176,6 @@ func (w *replicaWatch) start(ctx context.Context) (wait func()) {
 }
 
 func (w *replicaWatch) run(ctx context.Context) {
-	read := w.read
-	if read == nil {
-		read = func() (*state.State, bool, error) {
-			j, err := w.se.backend.ReadJournal()
-			if err != nil || j != nil {
-				return nil, true, err
-			}
-			st, err := w.se.backend.Read()
-			return st, false, err
-		}
-	}
 	var m replicaMonitor
 	var lastErr string
 	tick := time.NewTicker(w.poll)
@@ -184,7 +186,7 @@ func (w *replicaWatch) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		st, busy, err := read()
+		st, busy, err := w.read()
 		if err != nil || busy || st.Release == 0 {
 			continue
 		}
@@ -198,26 +200,30 @@ func (w *replicaWatch) run(ctx context.Context) {
 		}
 		lastErr = ""
 		reps := planner.Replicas(st, &providers.Observations{Containers: cs})
-		ev := m.look(reps)
-		if ev == "" {
-			continue
+		if ev := m.look(reps); ev != "" {
+			w.told(ctx, st, reps, ev)
 		}
-		e := notify.Event{Type: ev, Project: st.Project, Env: st.Env, Release: st.Release, PriorRelease: st.Release,
-			Operation: "watch", Who: who()}
-		if ev == notify.EventDegraded {
-			logs := w.se.downLogs(ctx, w.runtime, reps)
-			e.Summary = degradedSummary(reps)
-			e.Details = downDetails(reps, logs)
-			w.tell(fmt.Sprintf("slipway: release #%d is degraded: %s", st.Release, e.Summary))
-			for _, d := range e.Details {
-				w.tell("  " + d)
-			}
-		} else {
-			e.Summary = "every replica serves again"
-			w.tell(fmt.Sprintf("slipway: release #%d serves with every replica again", st.Release))
+	}
+}
+
+// told says the release became degraded (ev is notify.EventDegraded) or
+// recovered, and tells the notify blocks.
+func (w *replicaWatch) told(ctx context.Context, st *state.State, reps []planner.ServiceReplicas, ev string) {
+	e := notify.Event{Type: ev, Project: st.Project, Env: st.Env, Release: st.Release, PriorRelease: st.Release,
+		Operation: "watch", Who: who()}
+	if ev == notify.EventDegraded {
+		logs := downLogs(ctx, w.runtime, reps, w.mask)
+		e.Summary = degradedSummary(reps)
+		e.Details = downDetails(reps, logs)
+		w.tell(fmt.Sprintf("slipway: release #%d is degraded: %s", st.Release, e.Summary))
+		for _, d := range e.Details {
+			w.tell("  " + d)
 		}
-		for _, warning := range w.notifier.Send(ctx, e) {
-			w.tell("slipway: warning: " + warning)
-		}
+	} else {
+		e.Summary = "every replica serves again"
+		w.tell(fmt.Sprintf("slipway: release #%d serves with every replica again", st.Release))
+	}
+	for _, warning := range w.notifier.Send(ctx, e) {
+		w.tell("slipway: warning: " + warning)
 	}
 }
