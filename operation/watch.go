@@ -6,23 +6,23 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/slipwayhq/slipway/config"
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/executor/analysis"
-	"github.com/slipwayhq/slipway/internal/clock"
 	"github.com/slipwayhq/slipway/internal/panics"
 	"github.com/slipwayhq/slipway/notify"
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/providers"
 )
 
-// watchResult is how one service's watch ended.
+// watchResult is how one service's watch ended: its verdict, and why
+// for a Fail.
 type watchResult struct {
 	service string
-	out     watchOutcome
+	verdict analysis.Verdict
+	reason  string
 	err     error
 }
 
@@ -52,7 +52,7 @@ func (o *run) watch(ctx context.Context, override time.Duration) (Result, error)
 	defer set.Close()
 	failed, err := o.watchAll(ctx, set, plans, watched)
 	if failed != nil {
-		return o.watchRollback(context.WithoutCancel(ctx), watched, failed.service, failed.out.Reason)
+		return o.watchRollback(context.WithoutCancel(ctx), watched, failed.service, failed.reason)
 	}
 	if err != nil {
 		return Result{Watched: watched}, err
@@ -101,7 +101,7 @@ func (o *run) watchAll(ctx context.Context, set *providers.Set, plans []watchPla
 					firstErr = fmt.Errorf("watch service %q: %w", r.service, r.err)
 				}
 				cancel()
-			case r.err == nil && r.out.Verdict == analysis.Fail && failed == nil:
+			case r.err == nil && r.verdict == analysis.Fail && failed == nil:
 				failed = &r
 				cancel()
 			}
@@ -140,16 +140,16 @@ func (o *run) startWatch(ctx context.Context, wp watchPlan, watched int, tell fu
 	go func() {
 		defer closeSrc()
 		defer panics.Recover()
-		out, err := runWatch(ctx, watchRun{
+		v, why, err := (&analysis.Watch{
 			Source:   src,
 			Watch:    wp.watch,
 			Duration: wp.duration,
 			Analysis: o.cfg.Analysis,
-			OnWindow: func(n int, an string, live analysis.Reading, v analysis.Verdict, why string) {
+			OnWindow: func(n int, an string, v analysis.Verdict, why string) {
 				tell(fmt.Sprintf("%s window %d (%s): %s: %s", wp.service.Name, n, an, v, why))
 			},
-		})
-		results <- watchResult{wp.service.Name, out, err}
+		}).Run(ctx)
+		results <- watchResult{wp.service.Name, v, why, err}
 	}()
 	return nil
 }
@@ -224,122 +224,4 @@ func watchPlans(cfg *config.Config, override time.Duration) ([]watchPlan, error)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].service.Name < out[j].service.Name })
 	return out, nil
-}
-
-// watchRun is one service's watch: windows read back to back from Source
-// for Duration, each judged by the analysis the watch names at its start.
-type watchRun struct {
-	Source   analysis.Source
-	Watch    *config.Watch
-	Duration time.Duration
-	// Analysis looks an analysis block up by name.
-	Analysis func(name string) *config.Analysis
-	// OnWindow is called after each window (numbered from 1) with the
-	// analysis that judged it, the live version's reading, its verdict
-	// and reason.
-	OnWindow func(n int, analysis string, live analysis.Reading, v analysis.Verdict, why string)
-
-	// now and sleepUntil are test hooks; nil means the real clock.
-	now        func() time.Time
-	sleepUntil func(ctx context.Context, t time.Time) error
-}
-
-// watchOutcome is how a watch ended.
-type watchOutcome struct {
-	// Verdict is Fail at the first failing window; otherwise the verdict
-	// of the last window with data, or NoData.
-	Verdict analysis.Verdict
-	// Reason says why, for a Fail.
-	Reason string
-}
-
-// runWatch runs w until its Duration ends, ctx ends (ctx.Err()), a read
-// fails, or a window fails. The live version is the group that served
-// more requests in the window (all traffic is in one group after a
-// release); the judge sees it as both stable and candidate, with no
-// margin against stable, so only absolute levels apply. A new stage
-// starts a new judge: warnings do not carry over to another analysis.
-func runWatch(ctx context.Context, w watchRun) (watchOutcome, error) {
-	now, sleepUntil := w.now, w.sleepUntil
-	if now == nil {
-		now = time.Now
-	}
-	if sleepUntil == nil {
-		sleepUntil = clock.SleepUntil
-	}
-	start := now()
-	end := start.Add(w.Duration)
-	out := watchOutcome{Verdict: analysis.NoData}
-	var judge *analysis.Judge
-	judgeName := ""
-	n := 0
-	for from := start; from.Before(end); {
-		name := w.Watch.AnalysisAt(from.Sub(start))
-		an := w.Analysis(name)
-		if an == nil {
-			return out, fmt.Errorf("watch: no analysis block is named %q", name)
-		}
-		if name != judgeName {
-			o := analysis.OptionsFor(an)
-			o.Relative = analysis.Relative{}
-			judge, judgeName = analysis.NewJudge(an, o), name
-		}
-		interval := an.Interval
-		if interval <= 0 {
-			interval = 30 * time.Second
-		}
-		to := from.Add(interval)
-		if to.After(end) {
-			to = end
-		}
-		if err := sleepUntil(ctx, to); err != nil {
-			return out, err
-		}
-		win, err := w.Source.Read(ctx, from, to)
-		if err != nil {
-			return out, fmt.Errorf("read watch window: %w", err)
-		}
-		live := win.Stable
-		if win.Candidate.Requests > live.Requests {
-			live = win.Candidate
-		}
-		win.Stable, win.Candidate = live, live
-		v, why := judge.Observe(win)
-		why = liveReason(why)
-		n++
-		if w.OnWindow != nil {
-			w.OnWindow(n, name, live, v, why)
-		}
-		switch v {
-		case analysis.Fail:
-			return watchOutcome{Verdict: analysis.Fail, Reason: why}, nil
-		case analysis.Pass, analysis.Warn:
-			out.Verdict = v
-		}
-		from = to
-	}
-	return out, nil
-}
-
-// liveReason rewords a judge's reason for the live version alone: the
-// judge saw the same reading as candidate and stable, so "candidate
-// error rate 7.0% > fail 5.0%" reads "error rate 7.0% > fail 5.0%", and the
-// stable half of "candidate p95 12ms, stable 12ms" goes.
-func liveReason(why string) string {
-	parts := strings.Split(why, "; ")
-	for i, part := range parts {
-		for _, g := range []string{", " + analysis.GroupStable + " ", ", " + analysis.GroupCandidate + " "} {
-			if j := strings.Index(part, g); j >= 0 {
-				rest := part[j:]
-				suffix := ""
-				if k := strings.Index(rest, " < "); k >= 0 {
-					suffix = rest[k:]
-				}
-				part = part[:j] + suffix
-			}
-		}
-		part = strings.TrimPrefix(part, analysis.GroupCandidate+" ")
-		parts[i] = strings.TrimPrefix(part, analysis.GroupStable+" ")
-	}
-	return strings.Join(parts, "; ")
 }

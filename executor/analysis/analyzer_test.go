@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/slipwayhq/slipway/config"
+	"github.com/slipwayhq/slipway/planner/plan"
 )
 
 func TestProbeRate(t *testing.T) {
@@ -149,5 +152,32 @@ func TestPrometheusSourceInvalid(t *testing.T) {
 	an := &config.Analysis{Prometheus: &config.Prometheus{URL: "127.0.0.1:9090", Requests: "r", Errors: "e"}}
 	if _, err := prometheusSource(an, 1, 2); err == nil {
 		t.Error("a URL without a scheme was accepted")
+	}
+}
+
+// TestOpen opens each source from a step's resolved analysis, and refuses
+// one it cannot read with the analysis named.
+func TestOpen(t *testing.T) {
+	for _, tt := range []struct {
+		spec    plan.Analysis
+		wantErr string
+	}{
+		{plan.Analysis{Block: config.Analysis{Name: "std", Source: "nginx"}}, `analysis "std" reads nginx's access log, but the nginx block names none`},
+		{plan.Analysis{Block: config.Analysis{Name: "std"}, AccessLog: filepath.Join(t.TempDir(), "access.log"), Project: "p", Service: "web"}, ""},
+		{plan.Analysis{Block: config.Analysis{Name: "p", Source: "prometheus"}}, `analysis "p" reads Prometheus, but has no prometheus block`},
+		{plan.Analysis{Block: config.Analysis{Name: "q", Source: "probe", Interval: time.Second, MinRequests: 1}, URL: "http://127.0.0.1:1/"}, ""},
+		{plan.Analysis{Block: config.Analysis{Name: "x", Source: "datadog"}}, `analysis "x": the datadog source is not available in this slipway`},
+	} {
+		ctx, cancel := context.WithCancel(context.Background())
+		src, closeSrc, err := Open(ctx, &tt.spec)
+		switch {
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("Open(%s) = %v, want %q", tt.spec.Block.Name, err, tt.wantErr)
+		case tt.wantErr == "" && (err != nil || src == nil):
+			t.Errorf("Open(%s) = %v, %v", tt.spec.Block.Name, src, err)
+		case err == nil:
+			closeSrc()
+		}
+		cancel()
 	}
 }

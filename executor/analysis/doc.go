@@ -22,6 +22,14 @@
 // warned for longer than warn_for, or when query errors persist past a
 // limit; Warn when it crosses a warn threshold; Pass otherwise.
 //
-// A Gate runs one canary step's analysis: back-to-back windows for the
-// step's duration, failing at the first failing window.
+// One engine serves canary steps and watches. Open opens the source a
+// plan.Analysis names (the planner resolves it for a canary step; a watch
+// resolves one for the live release), one loop reads and judges windows
+// back to back, and the judge's reasons are used as they are:
+//
+//   - A Gate runs one canary step's analysis: windows for the step's
+//     duration, failing at the first failing window. Analyzer runs the
+//     analyse steps of a plan through it.
+//   - A Watch judges the live version alone (JudgeOptions.Live) for a
+//     watch's duration, switching analyses at the watch's stages.
 package analysis

@@ -45,7 +45,69 @@ func (g *Gate) Run(ctx context.Context) (Verdict, string, error) {
 	if g.Source == nil || g.Judge == nil || g.Interval <= 0 || g.Duration <= 0 {
 		return NoData, "", fmt.Errorf("run analysis: %w: a source, a judge, and a positive interval and duration are needed", ErrInvalidGate)
 	}
-	now, sleepUntil := g.now, g.sleepUntil
+	l := windows{src: g.Source, duration: g.Duration, now: g.now, sleepUntil: g.sleepUntil,
+		stage: func(time.Duration) (string, *Judge, time.Duration, error) { return "", g.Judge, g.Interval, nil }}
+	if g.OnWindow != nil {
+		l.onWindow = func(_ int, _ string, w Window, v Verdict, why string) { g.OnWindow(w, v, why) }
+	}
+	out, err := l.run(ctx)
+	var re *readError
+	if errors.As(err, &re) {
+		return NoData, "", fmt.Errorf("read analysis window: %w", re.err)
+	}
+	if err != nil {
+		return NoData, "", err
+	}
+	if out.verdict == NoData {
+		out.reason = fmt.Sprintf("none of %d windows had data", out.windows)
+		if out.lastNoData != "" {
+			// Say why, so that a source that cannot be read is not
+			// taken for a quiet service.
+			out.reason += "; the last: " + out.lastNoData
+		}
+	}
+	return out.verdict, out.reason, nil
+}
+
+// windows is the one window loop of canary steps and watches: windows
+// read back to back from src for duration, each judged by the judge of
+// the stage it starts in, until one fails.
+type windows struct {
+	src      Source
+	duration time.Duration
+	// stage returns the name and judge of the stage a window starting
+	// elapsed after the first is in, and the length of its windows.
+	stage func(elapsed time.Duration) (string, *Judge, time.Duration, error)
+	// onWindow, when set, is told each window (numbered from 1), its
+	// stage, verdict and reason.
+	onWindow func(n int, stage string, w Window, v Verdict, why string)
+
+	now        func() time.Time // nil: time.Now
+	sleepUntil func(ctx context.Context, t time.Time) error
+}
+
+// loopOutcome is how a loop of windows ended.
+type loopOutcome struct {
+	// verdict is Fail at the first failing window; otherwise the
+	// verdict of the last window with data (Pass or Warn), with its
+	// reason; NoData when no window had data.
+	verdict    Verdict
+	reason     string
+	windows    int
+	lastNoData string // the reason of the last window without data
+}
+
+// readError is a window that could not be read.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// run waits for each window to end, reads and judges it. It returns
+// ctx.Err() when ctx ends first, a *readError when a read fails, and the
+// stage's error.
+func (l windows) run(ctx context.Context) (loopOutcome, error) {
+	now, sleepUntil := l.now, l.sleepUntil
 	if now == nil {
 		now = time.Now
 	}
@@ -53,43 +115,38 @@ func (g *Gate) Run(ctx context.Context) (Verdict, string, error) {
 		sleepUntil = clock.SleepUntil
 	}
 	start := now()
-	end := start.Add(g.Duration)
-	verdict, reason := NoData, "no window had data"
-	lastNoData := ""
-	windows := 0
-	for from := start; from.Before(end); from = from.Add(g.Interval) {
-		to := from.Add(g.Interval)
+	end := start.Add(l.duration)
+	out := loopOutcome{verdict: NoData, reason: "no window had data"}
+	for from := start; from.Before(end); {
+		name, judge, interval, err := l.stage(from.Sub(start))
+		if err != nil {
+			return out, err
+		}
+		to := from.Add(interval)
 		if to.After(end) {
 			to = end
 		}
 		if err := sleepUntil(ctx, to); err != nil {
-			return NoData, "", err
+			return out, err
 		}
-		w, err := g.Source.Read(ctx, from, to)
+		w, err := l.src.Read(ctx, from, to)
 		if err != nil {
-			return NoData, "", fmt.Errorf("read analysis window: %w", err)
+			return out, &readError{err}
 		}
-		windows++
-		v, why := g.Judge.Observe(w)
-		if g.OnWindow != nil {
-			g.OnWindow(w, v, why)
+		out.windows++
+		v, why := judge.Observe(w)
+		if l.onWindow != nil {
+			l.onWindow(out.windows, name, w, v, why)
 		}
 		switch v {
 		case Fail:
-			return Fail, why, nil
+			return loopOutcome{verdict: Fail, reason: why, windows: out.windows}, nil
 		case Pass, Warn:
-			verdict, reason = v, why
+			out.verdict, out.reason = v, why
 		case NoData:
-			lastNoData = why
+			out.lastNoData = why
 		}
+		from = to
 	}
-	if verdict == NoData {
-		reason = fmt.Sprintf("none of %d windows had data", windows)
-		if lastNoData != "" {
-			// Say why, so that a source that cannot be read is not
-			// taken for a quiet service.
-			reason += "; the last: " + lastNoData
-		}
-	}
-	return verdict, reason, nil
+	return out, nil
 }

@@ -67,6 +67,11 @@ type JudgeOptions struct {
 	// QueryErrorLimit is how many consecutive intervals with query errors
 	// are no data; one more fails (default DefaultQueryErrorLimit).
 	QueryErrorLimit int
+	// Live judges the live version alone, as a watch does after a
+	// release: of each window, the group that served more requests, with
+	// no margin against stable; reasons then name no group ("error rate
+	// 7.0% > fail 5.0%").
+	Live bool
 }
 
 // Judge turns the windows of one analysis, in order, into verdicts. It
@@ -79,6 +84,7 @@ type Judge struct {
 	latency     *config.Threshold
 	relative    Relative
 	queryLimit  int
+	live        bool
 
 	warnSince   [2]time.Time // per metric: start of the first warning window; zero when not warning
 	queryErrRun int
@@ -94,7 +100,10 @@ const (
 // threshold is not checked; MinRequests below 1 counts as 1, so a window
 // without requests is never a pass.
 func NewJudge(a *config.Analysis, o JudgeOptions) *Judge {
-	j := &Judge{minRequests: max(a.MinRequests, 1), relative: o.Relative, queryLimit: o.QueryErrorLimit}
+	j := &Judge{minRequests: max(a.MinRequests, 1), relative: o.Relative, queryLimit: o.QueryErrorLimit, live: o.Live}
+	if j.live {
+		j.relative = Relative{}
+	}
 	if j.queryLimit <= 0 {
 		j.queryLimit = DefaultQueryErrorLimit
 	}
@@ -116,6 +125,9 @@ func NewJudge(a *config.Analysis, o JudgeOptions) *Judge {
 // window with data where the metric is within its warn level ends the
 // warning; a window without data neither ends nor extends it.
 func (j *Judge) Observe(w Window) (Verdict, string) {
+	if j.live {
+		w = liveWindow(w)
+	}
 	if v, reason, ok := j.unjudgeable(w); ok {
 		return v, reason
 	}
@@ -125,10 +137,33 @@ func (j *Judge) Observe(w Window) (Verdict, string) {
 			found = append(found, f)
 		}
 	}
+	if len(found) == 0 && j.live {
+		return Pass, fmt.Sprintf("no thresholds; %d requests", w.Stable.Requests)
+	}
 	if len(found) == 0 {
 		return Pass, fmt.Sprintf("no thresholds; candidate %d requests, stable %d", w.Candidate.Requests, w.Stable.Requests)
 	}
 	return worst(found)
+}
+
+// liveWindow is w as a live judge sees it: the group that served more
+// requests as both stable and candidate.
+func liveWindow(w Window) Window {
+	live := w.Stable
+	if w.Candidate.Requests > live.Requests {
+		live = w.Candidate
+	}
+	w.Stable, w.Candidate = live, live
+	return w
+}
+
+// who is how reasons name the candidate: "candidate ", or nothing when
+// the judge sees the live version alone.
+func (j *Judge) who() string {
+	if j.live {
+		return ""
+	}
+	return GroupCandidate + " "
 }
 
 // unjudgeable returns the verdict of a window whose metrics cannot be
@@ -151,6 +186,9 @@ func (j *Judge) unjudgeable(w Window) (Verdict, string, bool) {
 		if r.Requests < j.minRequests {
 			few = append(few, fmt.Sprintf("%s %d requests", r.Version, r.Requests))
 		}
+	}
+	if j.live && len(few) > 0 {
+		few = []string{fmt.Sprintf("%d requests", w.Stable.Requests)}
 	}
 	if len(few) > 0 {
 		return NoData, strings.Join(few, ", ") + fmt.Sprintf(" < min_requests %d", j.minRequests), true
@@ -196,7 +234,7 @@ func (j *Judge) judgeMetric(w Window, m metric) (f finding, ok bool) {
 	var reasons []string
 	if t != nil && m.cand > t.Fail {
 		worst = Fail
-		reasons = append(reasons, fmt.Sprintf("candidate %s %s > fail %s", m.name, m.format(m.cand), m.format(t.Fail)))
+		reasons = append(reasons, fmt.Sprintf("%s%s %s > fail %s", j.who(), m.name, m.format(m.cand), m.format(t.Fail)))
 	}
 	if m.margin > 0 && m.cand-m.stable > m.margin {
 		worst = Fail
@@ -206,7 +244,10 @@ func (j *Judge) judgeMetric(w Window, m metric) (f finding, ok bool) {
 		worst = v
 		reasons = append(reasons, reason)
 	}
-	if worst == Pass {
+	switch {
+	case worst == Pass && j.live:
+		reasons = append(reasons, fmt.Sprintf("%s %s", m.name, m.format(m.cand)))
+	case worst == Pass:
 		reasons = append(reasons, fmt.Sprintf("candidate %s %s, stable %s", m.name, m.format(m.cand), m.format(m.stable)))
 	}
 	return finding{worst, strings.Join(reasons, "; ")}, true
@@ -229,10 +270,10 @@ func (j *Judge) warning(w Window, m metric, worst Verdict) (Verdict, string) {
 	case worst == Fail:
 		return Pass, ""
 	case t.WarnFor > 0 && lasted > t.WarnFor:
-		return Fail, fmt.Sprintf("candidate %s %s > warn %s for %s (warn_for %s)",
-			m.name, m.format(m.cand), m.format(t.Warn), lasted.Round(time.Second), t.WarnFor)
+		return Fail, fmt.Sprintf("%s%s %s > warn %s for %s (warn_for %s)",
+			j.who(), m.name, m.format(m.cand), m.format(t.Warn), lasted.Round(time.Second), t.WarnFor)
 	default:
-		return Warn, fmt.Sprintf("candidate %s %s > warn %s for %s", m.name, m.format(m.cand), m.format(t.Warn), lasted.Round(time.Second))
+		return Warn, fmt.Sprintf("%s%s %s > warn %s for %s", j.who(), m.name, m.format(m.cand), m.format(t.Warn), lasted.Round(time.Second))
 	}
 }
 
