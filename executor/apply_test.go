@@ -21,7 +21,7 @@ func TestApplySucceeds(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
-	diffLines(t, "events", h.w.events(), []string{
+	diffLines(t, "events", h.w.Events(), []string{
 		"journal open",
 		"observe",
 		"journal intent checks.pre",
@@ -131,7 +131,7 @@ func TestApplyCanaryWeights(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := h.w.events("journal", "observe"); got[len(got)-1] != "route web ["+oldIP+"] 25%["+nextIP+"]" {
+	if got := h.w.Events("journal", "observe"); got[len(got)-1] != "route web ["+oldIP+"] 25%["+nextIP+"]" {
 		t.Errorf("last call = %q, want the 25%% split between the old and new addresses", got[len(got)-1])
 	}
 	if w := st.Services["web"].Weights; w["stable"] != 75 || w["candidate"] != 25 {
@@ -230,7 +230,7 @@ func TestApplyFails(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t)
-			h.w.fail = tt.fail
+			h.w.Fail = tt.fail
 			if tt.failCheck != "" {
 				h.checker.fail[tt.failCheck] = errBoom
 			}
@@ -246,7 +246,7 @@ func TestApplyFails(t *testing.T) {
 			if st != h.prior {
 				t.Errorf("Apply returned a new state after a failure, want the prior one")
 			}
-			diffLines(t, "provider calls", h.w.events("journal", "observe", "checks"), tt.wantCalls)
+			diffLines(t, "provider calls", h.w.Events("journal", "observe", "checks"), tt.wantCalls)
 			diffLines(t, "hook calls", h.hook.calls, tt.wantHook)
 			if rec.Result != tt.wantResult || rec.Error != err.Error() {
 				t.Errorf("record result %q error %q, want %q and %q", rec.Result, rec.Error, tt.wantResult, err.Error())
@@ -295,7 +295,7 @@ func TestApplyApprovalGate(t *testing.T) {
 		if st != h.prior || rec.Result != "paused" {
 			t.Errorf("state is prior: %v, record result %q", st == h.prior, rec.Result)
 		}
-		diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{
+		diffLines(t, "provider calls", h.w.Events("journal", "observe"), []string{
 			"start " + cand, "health " + cand, "route web [" + oldIP + "] 50%[" + nextIP + "]",
 		})
 		checkResults(t, h, "paused")
@@ -319,7 +319,7 @@ func TestApplyApprovalGate(t *testing.T) {
 		if st.Release != 2 || rec.Result != "succeeded" || st.Services["web"].Weights != nil {
 			t.Errorf("state release %d weights %v, record %q", st.Release, st.Services["web"].Weights, rec.Result)
 		}
-		if got := h.w.events("journal", "observe"); got[len(got)-1] != "route web ["+nextIP+"]" {
+		if got := h.w.Events("journal", "observe"); got[len(got)-1] != "route web ["+nextIP+"]" {
 			t.Errorf("last call = %q, want the switch after the gate", got[len(got)-1])
 		}
 	})
@@ -390,7 +390,7 @@ func TestApplyGracefulStop(t *testing.T) {
 		if err == nil || err.Outcome != executor.RolledBack || !errors.Is(err, executor.ErrInterrupted) {
 			t.Fatalf("Apply = %v, want rolled back after an interrupt", err)
 		}
-		diffLines(t, "provider calls", h.w.events("journal", "observe", "checks"), []string{
+		diffLines(t, "provider calls", h.w.Events("journal", "observe", "checks"), []string{
 			"start " + cand, "health " + cand, "route web [" + nextIP + "]",
 			"route web [" + oldIP + "]", "remove " + cand,
 		})
@@ -411,7 +411,7 @@ func TestApplyGracefulStop(t *testing.T) {
 		if err == nil || err.Outcome != executor.RolledBack || !errors.Is(err, executor.ErrInterrupted) {
 			t.Fatalf("Apply = %v, want rolled back after an interrupt", err)
 		}
-		diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{"start " + cand, "remove " + cand})
+		diffLines(t, "provider calls", h.w.Events("journal", "observe"), []string{"start " + cand, "remove " + cand})
 		diffLines(t, "hook calls", h.hook.calls, []string{"started service.web.start.1", "finished service.web.start.1",
 			"compensating service.web.start.1.undo", "compensated service.web.start.1.undo"})
 	})
@@ -443,9 +443,9 @@ func TestApplyHardStop(t *testing.T) {
 			if err == nil || err.Outcome != executor.NeedsIntervention || !errors.Is(err, context.Canceled) {
 				t.Fatalf("Apply = %v, want needs intervention after a hard stop", err)
 			}
-			for _, c := range h.w.events("journal", "observe") {
+			for _, c := range h.w.Events("journal", "observe") {
 				if c == "remove "+cand || c == "route web ["+oldIP+"]" {
-					t.Errorf("a hard stop undid a step: %v", h.w.events())
+					t.Errorf("a hard stop undid a step: %v", h.w.Events())
 				}
 			}
 			j := h.w.writes[len(h.w.writes)-1]
@@ -480,7 +480,7 @@ func TestApplyHardStopDuringUndo(t *testing.T) {
 	if err.Outcome != executor.NeedsIntervention || len(err.Undo) != 1 {
 		t.Fatalf("Apply = %v (undo errors %v), want needs intervention with one step not undone", err, err.Undo)
 	}
-	diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{
+	diffLines(t, "provider calls", h.w.Events("journal", "observe"), []string{
 		"start " + cand, "health " + cand, "route web [" + nextIP + "]", "route web [" + oldIP + "]",
 	})
 	if rec.Result != "needs_intervention" {
@@ -494,12 +494,12 @@ func TestApplyHardStopDuringUndo(t *testing.T) {
 
 func TestApplyJournalUnwritable(t *testing.T) {
 	h := newHarness(t)
-	h.w.fail["journal open"] = errBoom
+	h.w.Fail["journal open"] = errBoom
 	st, _, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), switchStep()))
 	if err == nil || err.Outcome != executor.Refused || !errors.Is(err, errBoom) || st != h.prior {
 		t.Fatalf("Apply = %v, want refused", err)
 	}
-	if got := h.w.events("journal"); len(got) != 0 {
+	if got := h.w.Events("journal"); len(got) != 0 {
 		t.Errorf("provider calls without a journal: %v", got)
 	}
 }
@@ -522,7 +522,7 @@ func TestApplyIntentUnwritable(t *testing.T) {
 	if err == nil || err.Outcome != executor.RolledBack || calls != 1 {
 		t.Fatalf("Apply = %v, want rolled back", err)
 	}
-	diffLines(t, "provider calls", h.w.events("journal", "observe"), []string{"start " + cand, "health " + cand, "remove " + cand})
+	diffLines(t, "provider calls", h.w.Events("journal", "observe"), []string{"start " + cand, "health " + cand, "remove " + cand})
 }
 
 type journalFunc func(*state.Journal) error
@@ -559,14 +559,14 @@ func TestApplyManyContainers(t *testing.T) {
 	}
 	setup := func(t *testing.T) *harness {
 		h := newHarness(t)
-		h.w.add(providers.Container{ID: "id-" + old2, Name: old2, Project: "shop", Service: "web", Release: 1, Index: 2,
+		h.w.Add(providers.Container{ID: "id-" + old2, Name: old2, Project: "shop", Service: "web", Release: 1, Index: 2,
 			ImageID: idV1, State: "running", HostAddr: "127.0.0.1:30002"})
 		return h
 	}
 	t.Run("health", func(t *testing.T) {
 		h := setup(t)
 		for _, n := range []string{cand, cand2} {
-			h.w.fail["health "+n] = &providers.HealthError{Container: n, Reason: "deadline exceeded", Logs: []string{"log of " + n}}
+			h.w.Fail["health "+n] = &providers.HealthError{Container: n, Reason: "deadline exceeded", Logs: []string{"log of " + n}}
 		}
 		_, rec, err := h.apply(t.Context(), newPlan(two(startStep(), cand2), two(healthStep(), cand2)))
 		if err == nil || err.Outcome != executor.RolledBack {
@@ -584,10 +584,8 @@ func TestApplyManyContainers(t *testing.T) {
 		if err == nil || err.Outcome != executor.RolledBack {
 			t.Fatalf("Apply = %v, want rolled back", err)
 		}
-		h.w.mu.Lock()
-		defer h.w.mu.Unlock()
 		for _, n := range []string{old, old2} {
-			if c := h.w.containers[n]; !c.Running() {
+			if c, _ := h.w.Container(n); !c.Running() {
 				t.Errorf("%s is %q after the rollback, want running", n, c.State)
 			}
 		}
@@ -599,16 +597,16 @@ func TestApplyManyContainers(t *testing.T) {
 // routes back to it, so the executor starts it again before it routes.
 func TestTrafficStartsStoppedTargets(t *testing.T) {
 	h := newHarness(t)
-	c := h.w.containers[old]
+	c, _ := h.w.Container(old)
 	c.State = "exited"
-	h.w.containers[old] = c
+	h.w.Add(c)
 	back := switchStep().Compensation
 	back.ID, back.Index = "service.web.traffic.back", 0
 	p := newPlan(back)
 	if _, _, err := h.apply(t.Context(), p); err != nil {
 		t.Fatal(err)
 	}
-	got := h.w.events("journal", "observe")
+	got := h.w.Events("journal", "observe")
 	want := []string{"start " + old, "route web [" + oldIP + "]"}
 	if !slices.Equal(got, want) {
 		t.Errorf("calls = %q, want %q", got, want)
@@ -632,7 +630,7 @@ func TestApplyUpdatesRestartPolicy(t *testing.T) {
 	if _, _, err := h.apply(t.Context(), newPlan(updateStep())); err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
-	diffLines(t, "events", h.w.events(), []string{
+	diffLines(t, "events", h.w.Events(), []string{
 		"journal open",
 		"observe",
 		"journal intent service.web.update.1",
@@ -646,13 +644,14 @@ func TestApplyUpdatesRestartPolicy(t *testing.T) {
 	if err == nil || err.Outcome != executor.RolledBack {
 		t.Fatalf("Apply with a failing post check: %v, want rolled back", err)
 	}
-	diffLines(t, "events", h.w.events("journal"), []string{
+	diffLines(t, "events", h.w.Events("journal"), []string{
 		"observe",
 		"restart-policy " + old + " unless-stopped",
 		"checks post",
 		"restart-policy " + old + " no",
 	})
-	if got := h.w.containers[old].Restart; got != "no" {
+	if c, _ := h.w.Container(old); c.Restart != "no" {
+		got := c.Restart
 		t.Errorf("restart policy after the undo = %q, want no", got)
 	}
 }
@@ -671,8 +670,8 @@ func TestTrafficRecordsTheLiveAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(h.w.events(), "route web ["+oldIP+"]") {
-		t.Errorf("events %v: want the route to %s", h.w.events(), oldIP)
+	if !slices.Contains(h.w.Events(), "route web ["+oldIP+"]") {
+		t.Errorf("events %v: want the route to %s", h.w.Events(), oldIP)
 	}
 	if got := st.Services["web"].Containers[0].HostAddr; got != oldIP {
 		t.Errorf("state records %s, want the address it answers on, %s", got, oldIP)

@@ -12,6 +12,7 @@ import (
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/providers/fake"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/records"
 )
@@ -19,14 +20,13 @@ import (
 // loggingRuntime is the fake runtime with logs: two lines per container,
 // the second holding a secret, and "logs NAME" in the world's event log.
 type loggingRuntime struct {
-	*fakeRuntime
+	*fake.Runtime
+	w    *fakeWorld
 	fail error
 }
 
 func (r loggingRuntime) Logs(ctx context.Context, name string, n int) ([]string, error) {
-	r.w.mu.Lock()
-	r.w.record("logs %s %d", name, n)
-	r.w.mu.Unlock()
+	r.w.Record(fmt.Sprintf("logs %s %d", name, n))
 	if r.fail != nil {
 		return nil, r.fail
 	}
@@ -43,8 +43,8 @@ func rollbackWorld(t *testing.T) (*fakeWorld, *state.State, *plan.Plan, string) 
 		t.Fatal(err)
 	}
 	w := newWorld(t)
-	w.add(providers.Container{ID: "id-" + old, Name: old, Project: "shop", Service: "web", Release: 1, Index: 1, ImageID: idV1, State: "exited", HostAddr: oldIP})
-	w.add(providers.Container{ID: "id-" + cand, Name: cand, Project: "shop", Service: "web", Release: 2, Index: 1, ImageID: idV2, State: "running", HostAddr: "127.0.0.1:30002"})
+	w.Add(providers.Container{ID: "id-" + old, Name: old, Project: "shop", Service: "web", Release: 1, Index: 1, ImageID: idV1, State: "exited", HostAddr: oldIP})
+	w.Add(providers.Container{ID: "id-" + cand, Name: cand, Project: "shop", Service: "web", Release: 2, Index: 1, ImageID: idV2, State: "running", HostAddr: "127.0.0.1:30002"})
 	prior := priorState()
 	prior.Release = 2
 	prior.Services["web"] = &state.Service{Name: "web", Strategy: state.StrategyBlueGreen, Image: "demo:v2", ImageID: idV2, Release: 2, Version: "v2",
@@ -79,11 +79,11 @@ func TestRollbackArchives(t *testing.T) {
 	w, prior, p, _ := rollbackWorld(t)
 	dir := filepath.Join(t.TempDir(), "records", "op-9-archive")
 	opts := executor.Options{Prior: prior, Journal: w.journal(), OperationID: "op-9", Who: "ops@host", ArchiveDir: dir, Mask: mask}
-	_, rec, err := executor.Apply(t.Context(), p, providers.Set{Runtime: loggingRuntime{fakeRuntime: w.runtime()}, Router: w.router()}, opts, nil)
+	_, rec, err := executor.Apply(t.Context(), p, providers.Set{Runtime: loggingRuntime{Runtime: w.runtime(), w: w}, Router: w.router()}, opts, nil)
 	if err != nil {
 		t.Fatalf("Apply: %v", err)
 	}
-	ev := w.events("journal", "observe")
+	ev := w.Events("journal", "observe")
 	// Traffic moves first; the logs of the release it left are read after.
 	if r, l := slices.Index(ev, "route web ["+oldIP+"]"), slices.Index(ev, "logs "+cand+" 100"); r < 0 || l < r {
 		t.Errorf("events %q: want the logs of %s read after the switch", ev, cand)
@@ -138,11 +138,11 @@ func TestArchiveNotAsked(t *testing.T) {
 		{"rollback without an archive dir", func(t *testing.T, dir string) *records.Record {
 			w, prior, p, _ := rollbackWorld(t)
 			opts := executor.Options{Prior: prior, Journal: w.journal(), OperationID: "op-9"}
-			_, rec, err := executor.Apply(t.Context(), p, providers.Set{Runtime: loggingRuntime{fakeRuntime: w.runtime()}, Router: w.router()}, opts, nil)
+			_, rec, err := executor.Apply(t.Context(), p, providers.Set{Runtime: loggingRuntime{Runtime: w.runtime(), w: w}, Router: w.router()}, opts, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if ev := w.events(); slices.ContainsFunc(ev, func(e string) bool { return strings.HasPrefix(e, "logs ") }) {
+			if ev := w.Events(); slices.ContainsFunc(ev, func(e string) bool { return strings.HasPrefix(e, "logs ") }) {
 				t.Errorf("logs read with no archive dir: %q", ev)
 			}
 			return rec
@@ -151,7 +151,7 @@ func TestArchiveNotAsked(t *testing.T) {
 			h := newHarness(t)
 			h.opts.ArchiveDir = dir
 			_, rec, err := executor.Apply(t.Context(), newPlan(startStep(), healthStep(), switchStep(), stopOldStep()),
-				providers.Set{Runtime: loggingRuntime{fakeRuntime: h.w.runtime()}, Router: h.w.router()}, h.opts, nil)
+				providers.Set{Runtime: loggingRuntime{Runtime: h.w.runtime(), w: h.w}, Router: h.w.router()}, h.opts, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -182,7 +182,7 @@ func TestUndoArchivesBeforeRemoving(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "archive")
 			h.opts.ArchiveDir, h.opts.Mask = dir, mask
 			h.checker.fail["post"] = errBoom
-			rt := loggingRuntime{fakeRuntime: h.w.runtime()}
+			rt := loggingRuntime{Runtime: h.w.runtime(), w: h.w}
 			if logsFail {
 				rt.fail = fmt.Errorf("daemon said no to s3cr3t-value")
 			}
@@ -191,7 +191,7 @@ func TestUndoArchivesBeforeRemoving(t *testing.T) {
 			if err == nil {
 				t.Fatal("Apply succeeded with a failing post check")
 			}
-			ev := h.w.events("journal", "observe")
+			ev := h.w.Events("journal", "observe")
 			back, logs, removed := slices.Index(ev, "route web ["+oldIP+"]"), slices.Index(ev, "logs "+cand+" 100"), slices.Index(ev, "remove "+cand)
 			if back < 0 || logs < back || removed < logs {
 				t.Errorf("events %q: want traffic back, then the logs of %s, then its removal", ev, cand)

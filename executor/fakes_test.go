@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -14,56 +13,35 @@ import (
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/providers/fake"
 	"github.com/slipwayhq/slipway/state"
 	"github.com/slipwayhq/slipway/state/records"
 )
 
-// fakeWorld is a runtime, a router and a journal sharing one event log,
-// so that tests can read the order of journal writes and provider calls.
-// Every mutating provider call asserts that an intent was persisted before
-// it.
+// fakeWorld is the fake world of package fake (a runtime and a router)
+// and a journal sharing its event log, so that tests can read the order of
+// journal writes and provider calls. Every call that changes the world
+// asserts that an intent was persisted before it.
 type fakeWorld struct {
+	*fake.World
 	t *testing.T
 
-	mu         sync.Mutex
-	log        []string
-	containers map[string]providers.Container
-	nextPort   int
-	// fail makes a call fail: keys are "start NAME", "health NAME", "stop
-	// NAME", "remove NAME", "route SERVICE", "unroute SERVICE", "journal
-	// PHASE" and "observe".
-	fail map[string]error
+	jmu sync.Mutex
 	// writes are the journals as persisted, copied.
 	writes []state.Journal
-	routes int
 }
 
 func newWorld(t *testing.T) *fakeWorld {
-	return &fakeWorld{t: t, containers: map[string]providers.Container{}, nextPort: 40001, fail: map[string]error{}}
+	w := &fakeWorld{World: fake.New(), t: t}
+	w.Before = w.intended
+	return w
 }
 
-func (w *fakeWorld) add(c providers.Container) { w.containers[c.Name] = c }
-
-func (w *fakeWorld) record(format string, args ...any) {
-	w.log = append(w.log, fmt.Sprintf(format, args...))
-}
-
-// events returns the log without the lines of the named prefixes.
-func (w *fakeWorld) events(skip ...string) []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []string
-	for _, l := range w.log {
-		if !slices.ContainsFunc(skip, func(p string) bool { return strings.HasPrefix(l, p) }) {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// mutating checks, under w.mu, that the last persisted journal entry is an
-// intent: the journal was written before the provider is called.
-func (w *fakeWorld) mutating(call string) error {
+// intended checks that the last persisted journal entry is an intent:
+// the journal was written before the provider is called.
+func (w *fakeWorld) intended(call string) error {
+	w.jmu.Lock()
+	defer w.jmu.Unlock()
 	var phase string
 	if n := len(w.writes); n > 0 {
 		if e := w.writes[n-1].Entries; len(e) > 0 {
@@ -73,185 +51,42 @@ func (w *fakeWorld) mutating(call string) error {
 	if phase != state.PhaseIntent && phase != state.PhaseCompensateIntent {
 		w.t.Errorf("%s called with no intent persisted before it (last phase %q)", call, phase)
 	}
-	w.record("%s", call)
-	return w.fail[call]
+	return nil
 }
 
-func (w *fakeWorld) runtime() *fakeRuntime { return &fakeRuntime{w} }
-func (w *fakeWorld) router() *fakeRouter   { return &fakeRouter{w} }
-func (w *fakeWorld) journal() *fakeJournal { return &fakeJournal{w} }
+func (w *fakeWorld) runtime() *fake.Runtime { return w.Runtime() }
+func (w *fakeWorld) router() *fake.Router   { return w.Router() }
+func (w *fakeWorld) journal() *fakeJournal  { return &fakeJournal{w} }
 
 type fakeJournal struct{ w *fakeWorld }
 
 func (j *fakeJournal) WriteJournal(jn *state.Journal) error {
 	w := j.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	c := *jn
 	c.Entries = slices.Clone(jn.Entries)
 	line := "journal open"
 	if n := len(c.Entries); n > 0 {
 		e := c.Entries[n-1]
 		line = fmt.Sprintf("journal %s %s", e.Phase, e.StepID)
-		if err := w.fail["journal "+e.Phase]; err != nil {
+		if err := w.Fail["journal "+e.Phase]; err != nil {
 			return err
 		}
-	} else if err := w.fail["journal open"]; err != nil {
+	} else if err := w.Fail["journal open"]; err != nil {
 		return err
 	}
+	w.jmu.Lock()
 	w.writes = append(w.writes, c)
-	w.record("%s", line)
+	w.jmu.Unlock()
+	w.Record(line)
 	return nil
 }
 
 func (j *fakeJournal) ClearJournal() error {
-	j.w.mu.Lock()
-	defer j.w.mu.Unlock()
-	j.w.record("journal clear")
+	j.w.Record("journal clear")
 	return nil
 }
 
-type fakeRuntime struct{ w *fakeWorld }
-
-func (r *fakeRuntime) ResolveImage(ctx context.Context, ref string) (string, error) {
-	return "", providers.ErrImageNotFound
-}
-
-func (r *fakeRuntime) ImageExists(ctx context.Context, id string) (bool, error) { return true, nil }
-
-func (r *fakeRuntime) Observe(ctx context.Context, project, env string) ([]providers.Container, error) {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.record("observe")
-	if err := w.fail["observe"]; err != nil {
-		return nil, err
-	}
-	var out []providers.Container
-	for _, c := range w.containers {
-		out = append(out, c)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
-}
-
-func (r *fakeRuntime) Start(ctx context.Context, spec providers.ContainerSpec) (providers.Container, error) {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.mutating("start " + spec.Name); err != nil {
-		return providers.Container{}, err
-	}
-	c, ok := w.containers[spec.Name]
-	if !ok {
-		c = providers.Container{ID: "id-" + spec.Name, Name: spec.Name, Project: spec.Project, Service: spec.Service,
-			Release: spec.Release, Index: spec.Index, ImageID: spec.ImageID, ConfigHash: spec.ConfigHash,
-			HostAddr: fmt.Sprintf("127.0.0.1:%d", w.nextPort)}
-		w.nextPort++
-	}
-	c.State = "running"
-	w.containers[spec.Name] = c
-	return c, nil
-}
-
-func (r *fakeRuntime) WaitHealthy(ctx context.Context, c providers.Container, h providers.HealthSpec) error {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.record("health %s", c.Name)
-	if err := w.fail["health "+c.Name]; err != nil {
-		return err
-	}
-	return nil
-}
-
-func (r *fakeRuntime) Stop(ctx context.Context, name string, timeout time.Duration) error {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.mutating("stop " + name); err != nil {
-		return err
-	}
-	if c, ok := w.containers[name]; ok {
-		c.State = "exited"
-		w.containers[name] = c
-	}
-	return nil
-}
-
-func (r *fakeRuntime) Remove(ctx context.Context, name string) error {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.mutating("remove " + name); err != nil {
-		return err
-	}
-	delete(w.containers, name)
-	return nil
-}
-
-func (r *fakeRuntime) Logs(ctx context.Context, name string, n int) ([]string, error) {
-	return nil, nil
-}
-
-func (r *fakeRuntime) UpdateRestart(ctx context.Context, name, policy string) error {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if err := w.mutating("restart-policy " + name + " " + policy); err != nil {
-		return err
-	}
-	if c, ok := w.containers[name]; ok {
-		c.Restart = policy
-		w.containers[name] = c
-	}
-	return nil
-}
-
-type fakeRouter struct{ w *fakeWorld }
-
-func (r *fakeRouter) Render(spec providers.RouteSpec) ([]byte, error) { return nil, nil }
-
-func (r *fakeRouter) Observe(ctx context.Context, project, env string) ([]providers.RouteFile, error) {
-	return nil, nil
-}
-
-func (r *fakeRouter) Apply(ctx context.Context, spec providers.RouteSpec) (providers.RouteFile, error) {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	call := "route " + spec.Service
-	line := fmt.Sprintf("%s [%s]", call, strings.Join(spec.Stable, " "))
-	if len(spec.Candidate) > 0 {
-		line += fmt.Sprintf(" %d%%[%s]", spec.CandidateWeight, strings.Join(spec.Candidate, " "))
-	}
-	if err := w.mutating(line); err != nil {
-		return providers.RouteFile{}, err
-	}
-	if err := w.fail[call]; err != nil {
-		return providers.RouteFile{}, err
-	}
-	w.routes++
-	sum := fmt.Sprintf("sum-%d", w.routes)
-	return providers.RouteFile{Project: spec.Project, Service: spec.Service, Path: "conf.d/shop-" + spec.Service + ".conf",
-		Release: spec.Release, Checksum: sum, Actual: sum}, nil
-}
-
-func (r *fakeRouter) Remove(ctx context.Context, project, env, service string) error {
-	w := r.w
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.mutating("unroute " + service)
-}
-
-func (r *fakeRouter) Mode() string { return "reload" }
-
-var (
-	_ providers.Runtime        = (*fakeRuntime)(nil)
-	_ providers.RestartUpdater = (*fakeRuntime)(nil)
-	_ providers.Router         = (*fakeRouter)(nil)
-	_ executor.Journal         = (*fakeJournal)(nil)
-)
+var _ executor.Journal = (*fakeJournal)(nil)
 
 // fakeChecker fails the phases listed in fail.
 type fakeChecker struct {
@@ -260,9 +95,7 @@ type fakeChecker struct {
 }
 
 func (c *fakeChecker) Run(ctx context.Context, phase string, checks []plan.Check, candidate string) ([]records.CheckEvidence, error) {
-	c.w.mu.Lock()
-	c.w.record("checks %s", phase)
-	c.w.mu.Unlock()
+	c.w.Record("checks " + phase)
 	var ev []records.CheckEvidence
 	status := "passed"
 	if c.fail[phase] != nil {
@@ -353,7 +186,7 @@ func priorState() *state.State {
 // liveWorld is the fake world with release 1 running.
 func liveWorld(t *testing.T) *fakeWorld {
 	w := newWorld(t)
-	w.add(providers.Container{ID: "id-" + old, Name: old, Project: "shop", Service: "web", Release: 1, Index: 1,
+	w.Add(providers.Container{ID: "id-" + old, Name: old, Project: "shop", Service: "web", Release: 1, Index: 1,
 		ImageID: idV1, State: "running", HostAddr: oldIP})
 	return w
 }
@@ -447,7 +280,7 @@ func newHarness(t *testing.T) *harness {
 		Checker: h.checker, Prober: h.prober,
 		Record: func(r *records.Record) {
 			if h.results == nil {
-				h.firstRecord = w.events()
+				h.firstRecord = w.Events()
 			}
 			h.results = append(h.results, r.Result)
 		},
