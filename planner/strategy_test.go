@@ -542,7 +542,10 @@ func TestServiceRemoved(t *testing.T) {
 		Containers: []state.Container{{Name: "shop-old-r1-1", ImageID: idV1}}, RouteFile: "conf.d/shop-old.conf", RouteChecksum: "x",
 		Previous: &state.Previous{Release: 0, Containers: []state.Container{{Name: "shop-old-r0-1"}}, Kept: state.KeptStopped}}
 	p := mustPlan(t, testOpts(), load(t, src), s1, world(s1))
-	diffLines(t, "steps", kinds(p), []string{"traffic delete remove-route", "remove delete shop-old-r1-1 shop-old-r0-1"})
+	diffLines(t, "steps", kinds(p), []string{"traffic delete remove-route", "pause", "remove delete shop-old-r1-1 shop-old-r0-1"})
+	if !p.Steps[1].Drains() {
+		t.Errorf("step between the route's removal and the containers' = %q, want a drain", p.Steps[1].Detail)
+	}
 	if s, ok := p.Services["old"]; !ok || s != nil {
 		t.Errorf("next state of old = %v (present %v), want a nil entry", s, ok)
 	}
