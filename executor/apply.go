@@ -353,10 +353,23 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		e.Err = fmt.Errorf("stopped at once: %w; the journal is kept, run 'slipway plan' to see what to do", cause)
 	}
 	r.undoing = true
+	// drain is owed once a compensating traffic step took containers out
+	// of the routing: the next compensation that stops or removes any
+	// waits it first (plan.Step.Drain). A failed switch was restored by
+	// the router, but may have sent requests meanwhile.
+	var drain time.Duration
+	if failed != nil && failed.Kind == plan.KindTraffic && failed.Compensation != nil {
+		drain = failed.Compensation.Drain
+	}
 	for _, s := range undo {
 		c := s.Compensation
 		if c.ID == "" {
 			c.ID = s.ID + ".undo"
+		}
+		if drain > 0 && (c.Kind == plan.KindStop || c.Kind == plan.KindRemove) && ctx.Err() == nil {
+			r.hook.Progress(c, fmt.Sprintf("draining for %s: traffic left these containers", drain))
+			sleepCtx(ctx, drain)
+			drain = 0
 		}
 		if err := ctx.Err(); err != nil {
 			// A hard stop during the undo: the rest is left to the next plan.
@@ -380,6 +393,9 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		} else {
 			sr.Outcome = "compensated"
 			_ = r.mark(s.Index, s, state.PhaseCompensated, "")
+			if c.Kind == plan.KindTraffic {
+				drain = max(drain, c.Drain)
+			}
 		}
 		r.rec.Steps = append(r.rec.Steps, sr)
 		r.record()
@@ -504,6 +520,16 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		})
 	}
 	return fmt.Errorf("step kind %s is not supported", s.Kind)
+}
+
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 func (r *run) wait(ctx context.Context, s *plan.Step, d time.Duration) error {
