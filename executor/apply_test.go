@@ -721,3 +721,37 @@ func TestUndoDrains(t *testing.T) {
 		}
 	})
 }
+
+// TestUndoRecordsRestartedAddresses fails a release after it stopped the
+// old containers: the undo starts them again on new ports, waits for
+// their health gate, and routes to them; the state it returns records
+// those addresses and that route file, so that the next plan has nothing
+// to repair.
+func TestUndoRecordsRestartedAddresses(t *testing.T) {
+	h := newHarness(t)
+	h.w.newPorts = true
+	h.checker.fail["post"] = errBoom
+	stop := stopOldStep()
+	stop.Compensation.Health = &providers.HealthSpec{Path: "/health", HealthyThreshold: 2, Deadline: time.Minute}
+	st, _, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), switchStep(), stop, checkStep("post")))
+	if err == nil || err.Outcome != executor.RolledBack {
+		t.Fatalf("Apply = %v, want rolled back", err)
+	}
+	const moved = "127.0.0.1:40002" // the second address Start gives
+	// Started again, health-gated, then routed to.
+	diffLines(t, "undo calls", h.w.events("journal", "observe", "checks")[4:], []string{
+		"start " + old, "health " + old, "route web [" + moved + "]", "remove " + cand})
+	if st == h.prior {
+		t.Fatal("Apply returned the prior state, whose addresses are gone")
+	}
+	web := st.Services["web"]
+	if c := web.Containers[0]; c.Name != old || c.HostAddr != moved {
+		t.Errorf("old container in the state = %+v, want it at %s", c, moved)
+	}
+	if web.RouteChecksum != "sum-2" || st.Release != 1 || web.Release != 1 || st.Serial != h.prior.Serial {
+		t.Errorf("state release %d serial %d, web release %d route %s: want release 1 with the undo's route file", st.Release, st.Serial, web.Release, web.RouteChecksum)
+	}
+	if h.prior.Services["web"].Containers[0].HostAddr != oldIP {
+		t.Error("the prior state was changed in place")
+	}
+}

@@ -56,7 +56,7 @@ func drift(cfg *config.Config, prior *state.State, obs *providers.Observations) 
 				case r.Edited():
 					out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("nginx file %s was edited outside slipway", r.Path)})
 				case ps.RouteChecksum != "" && r.Actual != ps.RouteChecksum:
-					out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("nginx file %s holds slipway's routing of release #%d, not release #%d's (an interrupted operation wrote it)", r.Path, r.Release, prior.Release)})
+					out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("nginx file %s is slipway's routing of release #%d, not the one the state records (an interrupted or undone operation wrote it)", r.Path, r.Release)})
 				}
 				if s := r.Serving; s != nil && !s.Known {
 					out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("nginx serves a routing other than its file's (release tag %s; a switch was interrupted): every container of the service may receive requests", s.Tag)})

@@ -64,7 +64,7 @@ func TestDrift(t *testing.T) {
 			edit: func(obs *providers.Observations) {
 				obs.Routes[0].Release, obs.Routes[0].Checksum, obs.Routes[0].Actual = 2, "sum-r2", "sum-r2"
 			},
-			wantDrift: []string{"service.web: nginx file conf.d/shop-web.conf holds slipway's routing of release #2, not release #1's (an interrupted operation wrote it)"},
+			wantDrift: []string{"service.web: nginx file conf.d/shop-web.conf is slipway's routing of release #2, not the one the state records (an interrupted or undone operation wrote it)"},
 			wantSteps: []string{"traffic update [shop-web-r1-1 shop-web-r1-2]"},
 		},
 		{

@@ -143,7 +143,7 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
 			Detail: fmt.Sprintf("%s of release #%d (%s) kept stopped", plural(len(cur), "container"), cs.Release, cs.Version), Names: cur, StopAfter: svc.StopTimeout,
 			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
-				Detail: "start them again", Names: cur}})
+				Detail: "start them again", Names: cur, Health: health(svc)}})
 		next.Previous = &state.Previous{Release: cs.Release, Image: cs.Image, ImageID: cs.ImageID, Version: cs.Version, Color: cs.Color, Containers: cs.Containers, Kept: state.KeptStopped}
 		if pp := cs.Previous; pp != nil && !sameNames(pp.Containers, ts.Containers) && len(pp.Containers) > 0 {
 			var n []string

@@ -317,7 +317,7 @@ func retire(sp *svcPlan, svc *config.Service, ps *state.Service, old []string, n
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("%s%s, kept stopped for rollback", plural(len(old), "container"), label), Names: old, StopAfter: svc.StopTimeout,
 			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
-				Detail: "start the old containers again", Names: old}})
+				Detail: "start the old containers again", Names: old, Health: health(svc)}})
 	case state.KeptRemoved:
 		sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("%s%s removed", plural(len(old), "container"), label), Names: old})
@@ -361,7 +361,7 @@ func planHotfix(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("stop %s of %s (downtime starts)", plural(len(old), "container"), ps.Version), Names: old, StopAfter: svc.StopTimeout,
 			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
-				Detail: "start the old containers again", Names: old}})
+				Detail: "start the old containers again", Names: old, Health: health(svc)}})
 	}
 	start(sp, svc, specs, "")
 	preview(sp, cfg, specs)
@@ -464,7 +464,7 @@ func planRolling(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state
 			sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(retiring, ", "),
 				Detail: "stop the drained replicas", Names: retiring, StopAfter: svc.StopTimeout,
 				Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(retiring, ", "),
-					Detail: "start the drained replicas again", Names: retiring}})
+					Detail: "start the drained replicas again", Names: retiring, Health: health(svc)}})
 		}
 		if end < len(specs) && r.Pause > 0 {
 			sp.add(&plan.Step{Kind: plan.KindPause, Provider: "slipway", Target: "batch", Pause: r.Pause,

@@ -258,6 +258,11 @@ func TestBlueGreen(t *testing.T) {
 				if got := compLine(st); got != "start update shop-web-r1-1 shop-web-r1-2" {
 					t.Errorf("stop of the old color is undone by %q, want it started again", got)
 				}
+				// Traffic goes back to them next: they pass their
+				// health gate first.
+				if h := st.Compensation.Health; h == nil || h.Path != "/health" {
+					t.Errorf("starting the old color again waits for health %+v, want its gate", h)
+				}
 			}
 
 			s2 := settle(p2, s1)
