@@ -211,7 +211,7 @@ func Reference() []*BlockSchema {
 					Attrs: []*AttrSchema{
 						{Name: "batch_size", Type: "number", Default: "1", Doc: "Replicas replaced at once."},
 						{Name: "max_unavailable", Type: "number", Default: "0", Doc: "Replicas that may be down at once."},
-						{Name: "drain", Type: "duration", Default: `"5s"`, Doc: "Wait after taking a replica out of nginx before stopping it."},
+						{Name: "drain", Type: "duration", Default: `"5s"`, Doc: "Wait after taking a replica out of nginx before stopping it; 0 still waits 2s when the service has a route."},
 						{Name: "pause", Type: "duration", Default: `"0s"`, Doc: "Wait between batches."},
 					},
 				},
