@@ -9,14 +9,6 @@ import (
 	"github.com/slipwayhq/slipway/providers"
 )
 
-// The rule every plan keeps wherever a container leaves: nothing is
-// stopped or removed while a route still sends it requests, in its file or
-// in what nginx serves now. A traffic step takes the container out first,
-// a drain lets nginx finish what it sent and drop its keep-alive
-// connections, and only then does it stop or go. Hotfix alone stops first,
-// by design, and its plan says so. After a crash what nginx serves is read
-// from nginx (providers.Serving), not assumed from the state or the file.
-
 // routedNow returns, by service, the names of the containers that a route
 // may send requests to now: those its file names, and those nginx serves;
 // when what nginx serves cannot be read back, every running container of
