@@ -61,4 +61,10 @@
 // drain. A route whose listen port and server_name another server block
 // already serves is rejected before the reload (nginx would serve only one
 // of them); routes of one host therefore need distinct names or ports.
+//
+// Observe reports, with each route file, the peers it names and what nginx
+// serves for it now, which an interrupted switch can leave different: the
+// live table of a dynamic route, else the file's peers when the release tag
+// that answers is the file's; another tag is a routing that cannot be read
+// back (providers.Serving.Known is false). It changes nothing.
 package nginx
