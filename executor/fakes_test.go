@@ -36,6 +36,9 @@ type fakeWorld struct {
 	// writes are the journals as persisted, copied.
 	writes []state.Journal
 	routes int
+	// newPorts gives a stopped container another address when it starts
+	// again, as Docker publishes it on a new ephemeral port.
+	newPorts bool
 }
 
 func newWorld(t *testing.T) *fakeWorld {
@@ -143,6 +146,10 @@ func (r *fakeRuntime) Start(ctx context.Context, spec providers.ContainerSpec) (
 		return providers.Container{}, err
 	}
 	c, ok := w.containers[spec.Name]
+	if ok && w.newPorts && !c.Running() {
+		c.HostAddr = fmt.Sprintf("127.0.0.1:%d", w.nextPort)
+		w.nextPort++
+	}
 	if !ok {
 		c = providers.Container{ID: "id-" + spec.Name, Name: spec.Name, Project: spec.Project, Service: spec.Service,
 			Release: spec.Release, Index: spec.Index, ImageID: spec.ImageID, ConfigHash: spec.ConfigHash,
