@@ -31,46 +31,8 @@ func cleanOrphans(p *plan.Plan, cfg *config.Config, opts Options, prior *state.S
 	if obs == nil {
 		return
 	}
-	known := map[string]bool{}
-	for _, s := range []map[string]*state.Service{prior.Services, p.Services} {
-		for _, svc := range s {
-			if svc == nil {
-				continue
-			}
-			for _, c := range svc.Containers {
-				known[c.Name] = true
-			}
-			if svc.Previous != nil {
-				for _, c := range svc.Previous.Containers {
-					known[c.Name] = true
-				}
-			}
-		}
-	}
-	planned := map[string]providers.ContainerSpec{}
-	for _, s := range p.Steps {
-		for _, c := range s.Containers {
-			planned[c.Name] = c
-		}
-	}
 	routed := routedNow(obs)
-	byService := map[string][]string{}
-	// adoptedRouted are, by service, the adopted containers a route sends
-	// requests to: the share an interrupted apply had given them.
-	adoptedRouted := map[string][]string{}
-	for _, c := range obs.Containers {
-		spec, isPlanned := planned[c.Name]
-		if isPlanned && spec.ImageID == c.ImageID && spec.ConfigHash == c.ConfigHash {
-			if routed[c.Service][c.Name] {
-				adoptedRouted[c.Service] = append(adoptedRouted[c.Service], c.Name)
-			}
-			continue
-		}
-		if known[c.Name] && !isPlanned {
-			continue
-		}
-		byService[c.Service] = append(byService[c.Service], c.Name)
-	}
+	byService, adoptedRouted := leftovers(p, prior, obs, routed)
 	services := make([]string, 0, len(byService))
 	for s := range byService {
 		services = append(services, s)
@@ -87,52 +49,111 @@ func cleanOrphans(p *plan.Plan, cfg *config.Config, opts Options, prior *state.S
 		s := services[i]
 		names := byService[s]
 		sort.Strings(names)
-		var hot, cold []string
-		for _, n := range names {
-			if routed[s][n] {
-				hot = append(hot, n)
-			} else {
-				cold = append(cold, n)
-			}
-		}
-		addr := "service." + s
-		if adopted := adoptedRouted[s]; len(adopted) > 0 {
-			// Resuming: the share the interrupted apply gave its
-			// containers comes back first, so that undoing this plan
-			// (its start's compensation removes them) never removes a
-			// container that receives requests; they earn their share
-			// again through the plan's own gates.
-			sort.Strings(adopted)
-			steps := rerouteFirst(p, cfg, opts, prior.Services[s], obs, s, append(adopted, hot...))
-			if len(names) > 0 {
-				steps = append(steps, orphanRemoval(addr+".cleanup", names))
-			}
-			insertSteps(p, 0, addr, steps...)
-			continue
-		}
-		if len(hot) > 0 {
-			if at, ok := takenOut(p, addr, hot, names); ok {
-				steps := []*plan.Step{orphanRemoval(addr+".cleanup.drained", hot)}
-				next := at + 1
-				if next >= len(p.Steps) || p.Steps[next].Resource != addr || !p.Steps[next].Drains() {
-					d := drainStep(hot, "are removed")
-					d.ID = addr + ".cleanup.drain"
-					steps = append([]*plan.Step{d}, steps...)
-				} else {
-					next++
-				}
-				insertSteps(p, next, addr, steps...)
-			} else {
-				steps := rerouteFirst(p, cfg, opts, prior.Services[s], obs, s, hot)
-				// Every leftover goes in one step, after the drain.
-				steps = append(steps, orphanRemoval(addr+".cleanup", names))
-				insertSteps(p, 0, addr, steps...)
+		cleanService(p, cfg, opts, prior, obs, s, names, adoptedRouted[s], routed[s])
+	}
+}
+
+// knownNames are the containers the state or the plan accounts for,
+// previous releases included.
+func knownNames(p *plan.Plan, prior *state.State) map[string]bool {
+	known := map[string]bool{}
+	for _, s := range []map[string]*state.Service{prior.Services, p.Services} {
+		for _, svc := range s {
+			if svc == nil {
 				continue
 			}
+			for _, c := range svc.Containers {
+				known[c.Name] = true
+			}
+			if svc.Previous != nil {
+				for _, c := range svc.Previous.Containers {
+					known[c.Name] = true
+				}
+			}
 		}
-		if len(cold) > 0 {
-			insertSteps(p, 0, addr, orphanRemoval(addr+".cleanup", cold))
+	}
+	return known
+}
+
+// leftovers sorts the observed containers nobody accounts for by service
+// (byService), and finds the adopted ones (exactly a container the plan
+// starts) that a route sends requests to: the share an interrupted apply
+// had given them (adoptedRouted).
+func leftovers(p *plan.Plan, prior *state.State, obs *providers.Observations, routed map[string]map[string]bool) (byService, adoptedRouted map[string][]string) {
+	known := knownNames(p, prior)
+	planned := map[string]providers.ContainerSpec{}
+	for _, s := range p.Steps {
+		for _, c := range s.Containers {
+			planned[c.Name] = c
 		}
+	}
+	byService, adoptedRouted = map[string][]string{}, map[string][]string{}
+	for _, c := range obs.Containers {
+		spec, isPlanned := planned[c.Name]
+		if isPlanned && spec.ImageID == c.ImageID && spec.ConfigHash == c.ConfigHash {
+			if routed[c.Service][c.Name] {
+				adoptedRouted[c.Service] = append(adoptedRouted[c.Service], c.Name)
+			}
+			continue
+		}
+		if known[c.Name] && !isPlanned {
+			continue
+		}
+		byService[c.Service] = append(byService[c.Service], c.Name)
+	}
+	return byService, adoptedRouted
+}
+
+// cleanService puts the steps that deal with service s's leftovers
+// (names, sorted) into the plan: traffic first where a route still sends
+// them requests, a drain, then their removal.
+func cleanService(p *plan.Plan, cfg *config.Config, opts Options, prior *state.State, obs *providers.Observations,
+	s string, names, adopted []string, routed map[string]bool) {
+	var hot, cold []string
+	for _, n := range names {
+		if routed[n] {
+			hot = append(hot, n)
+		} else {
+			cold = append(cold, n)
+		}
+	}
+	addr := "service." + s
+	if len(adopted) > 0 {
+		// Resuming: the share the interrupted apply gave its
+		// containers comes back first, so that undoing this plan
+		// (its start's compensation removes them) never removes a
+		// container that receives requests; they earn their share
+		// again through the plan's own gates.
+		sort.Strings(adopted)
+		steps := rerouteFirst(p, cfg, opts, prior.Services[s], obs, s, append(adopted, hot...))
+		if len(names) > 0 {
+			steps = append(steps, orphanRemoval(addr+".cleanup", names))
+		}
+		insertSteps(p, 0, addr, steps...)
+		return
+	}
+	if len(hot) > 0 {
+		at, ok := takenOut(p, addr, hot, names)
+		if !ok {
+			steps := rerouteFirst(p, cfg, opts, prior.Services[s], obs, s, hot)
+			// Every leftover goes in one step, after the drain.
+			steps = append(steps, orphanRemoval(addr+".cleanup", names))
+			insertSteps(p, 0, addr, steps...)
+			return
+		}
+		steps := []*plan.Step{orphanRemoval(addr+".cleanup.drained", hot)}
+		next := at + 1
+		if next >= len(p.Steps) || p.Steps[next].Resource != addr || !p.Steps[next].Drains() {
+			d := drainStep(hot, "are removed")
+			d.ID = addr + ".cleanup.drain"
+			steps = append([]*plan.Step{d}, steps...)
+		} else {
+			next++
+		}
+		insertSteps(p, next, addr, steps...)
+	}
+	if len(cold) > 0 {
+		insertSteps(p, 0, addr, orphanRemoval(addr+".cleanup", cold))
 	}
 }
 
