@@ -282,7 +282,7 @@ func Reference() []*BlockSchema {
 					Attrs: []*AttrSchema{
 						{Name: "batch_size", Type: "number", Default: "1", Whole: true, Min: 1, Max: maxReplicas, Doc: "Replicas replaced at once; at most the service's replicas."},
 						{Name: "max_unavailable", Type: "number", Default: "0", Whole: true, Max: maxReplicas, Doc: "Replicas that may be down at once."},
-						{Name: "drain", Type: "duration", Default: `"5s"`, MaxDuration: time.Hour, Doc: "Wait after taking a replica out of nginx before stopping it."},
+						{Name: "drain", Type: "duration", Default: `"5s"`, MaxDuration: time.Hour, Doc: "Wait after taking a replica out of nginx before stopping it; 0 still waits 2s when the service has a route."},
 						{Name: "pause", Type: "duration", Default: `"0s"`, MaxDuration: 24 * time.Hour, Doc: "Wait between batches."},
 					},
 				},

@@ -351,10 +351,23 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		e.Err = fmt.Errorf("stopped at once: %w; the journal is kept, run 'slipway plan' to see what to do", cause)
 	}
 	r.undoing = true
+	// drain is owed once a compensating traffic step took containers out
+	// of the routing: the next compensation that stops or removes any
+	// waits it first (plan.Step.Drain). A failed switch was restored by
+	// the router, but may have sent requests meanwhile.
+	var drain time.Duration
+	if failed != nil && failed.Kind == plan.KindTraffic && failed.Compensation != nil {
+		drain = failed.Compensation.Drain
+	}
 	for _, s := range undo {
 		c := s.Compensation
 		if c.ID == "" {
 			c.ID = s.ID + ".undo"
+		}
+		if drain > 0 && (c.Kind == plan.KindStop || c.Kind == plan.KindRemove) && ctx.Err() == nil {
+			r.hook.Progress(c, fmt.Sprintf("draining for %s: traffic left these containers", drain))
+			sleepCtx(ctx, drain)
+			drain = 0
 		}
 		if err := ctx.Err(); err != nil {
 			// A hard stop during the undo: the rest is left to the next plan.
@@ -378,6 +391,9 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		} else {
 			sr.Outcome = "compensated"
 			_ = r.mark(s.Index, s, state.PhaseCompensated, "")
+			if c.Kind == plan.KindTraffic {
+				drain = max(drain, c.Drain)
+			}
 		}
 		r.rec.Steps = append(r.rec.Steps, sr)
 		r.record()
@@ -391,20 +407,61 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 	r.rec.Error = e.Error()
 	r.rec.Ended = r.opts.Now().UTC()
 	r.record()
-	return r.failedState(), r.rec, e
+	return r.failedState(e.Outcome == RolledBack), r.rec, e
 }
 
 // failedState is the state after a failed operation: the prior one, with
-// what the database keeps (applied migrations, backups) when it changed.
-// A caller writes it when it is not the prior state itself.
-func (r *run) failedState() *state.State {
-	if !r.dbChanged {
-		return r.opts.Prior
+// what the database keeps (applied migrations, backups) when it changed,
+// and, when the undo finished (undone), the new addresses of the prior
+// containers it started again and the route file it rendered to them (a
+// container kept stopped gets another port when it starts). A caller
+// writes it when it is not the prior state itself.
+func (r *run) failedState(undone bool) *state.State {
+	st := r.opts.Prior
+	own := func() {
+		if st == r.opts.Prior {
+			st = r.opts.Prior.DeepCopy()
+			st.UpdatedAt = r.opts.Now().UTC()
+		}
 	}
-	st := r.opts.Prior.DeepCopy()
-	st.Databases = r.next.Databases
-	st.UpdatedAt = r.opts.Now().UTC()
+	if r.dbChanged {
+		own()
+		st.Databases = r.next.Databases
+	}
+	if !undone {
+		return st
+	}
+	for _, name := range sortedServices(r.opts.Prior) {
+		ps := r.opts.Prior.Services[name]
+		moved := false
+		for _, c := range ps.Containers {
+			if lc, ok := r.liveContainer(c.Name); ok && lc.HostAddr != "" && c.HostAddr != "" && lc.HostAddr != c.HostAddr {
+				moved = true
+			}
+		}
+		rf, routed := r.routes[name]
+		if !moved || !routed {
+			continue
+		}
+		own()
+		svc := st.Services[name]
+		for i := range svc.Containers {
+			if lc, ok := r.liveContainer(svc.Containers[i].Name); ok && lc.HostAddr != "" {
+				svc.Containers[i].ID, svc.Containers[i].HostAddr = lc.ID, lc.HostAddr
+			}
+		}
+		svc.RouteFile, svc.RouteChecksum = rf.Path, rf.Actual
+	}
 	return st
+}
+
+func sortedServices(st *state.State) []string {
+	names := make([]string, 0, len(st.Services))
+	for n := range st.Services {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func (r *run) finishProber() {
@@ -512,6 +569,16 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 	return fmt.Errorf("step kind %s is not supported", s.Kind)
 }
 
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
 func (r *run) wait(ctx context.Context, s *plan.Step, d time.Duration) error {
 	if d <= 0 {
 		return nil
@@ -550,7 +617,9 @@ func (r *run) each(ctx context.Context, names []string, fn func(ctx context.Cont
 
 func (r *run) start(ctx context.Context, s *plan.Step) error {
 	if len(s.Containers) == 0 {
-		// The compensation of a stop: start the old containers again.
+		// The compensation of a stop: start the old containers again,
+		// and wait for their health gate when it has one: traffic goes
+		// back to them next.
 		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
 			c, ok := r.liveContainer(n)
 			if !ok {
@@ -559,10 +628,14 @@ func (r *run) start(ctx context.Context, s *plan.Step) error {
 			spec := providers.ContainerSpec{Name: n, Project: c.Project, Env: c.Env, Service: c.Service, Release: c.Release,
 				Color: c.Color, Index: c.Index, ConfigHash: c.ConfigHash, Image: c.Image, ImageID: c.ImageID}
 			got, err := r.provs.Runtime.Start(ctx, spec)
-			if err == nil {
-				r.setLive(got)
+			if err != nil {
+				return err
 			}
-			return err
+			r.setLive(got)
+			if s.Health != nil {
+				return r.provs.Runtime.WaitHealthy(ctx, got, *s.Health)
+			}
+			return nil
 		})
 	}
 	var mu sync.Mutex

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slipwayhq/slipway/executor"
 	"github.com/slipwayhq/slipway/planner/plan"
@@ -675,5 +676,145 @@ func TestTrafficRecordsTheLiveAddress(t *testing.T) {
 	}
 	if got := st.Services["web"].Containers[0].HostAddr; got != oldIP {
 		t.Errorf("state records %s, want the address it answers on, %s", got, oldIP)
+	}
+}
+
+// TestUndoDrains undoes releases whose traffic had moved: after the
+// compensation that routes back, the executor drains (plan.Step.Drain)
+// before it stops or removes containers, once however many switches it
+// undid, and a hard stop during the drain leaves the rest to the next plan.
+func TestUndoDrains(t *testing.T) {
+	const drain = 30 * time.Millisecond
+	// canaryBack is the canary's first step, undone by all traffic back
+	// to release 1 with a drain.
+	canaryBack := func(weight int) *plan.Step {
+		s := canaryStep(weight)
+		s.Compensation = &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Detail: "all traffic back to v1",
+			Traffic: &plan.Traffic{Stable: []string{old}, Route: route(1, "v1")}, Drain: drain}
+		return s
+	}
+	withDrain := func(s *plan.Step) *plan.Step {
+		s.Compensation.Drain = drain
+		return s
+	}
+	progress := func(h *harness) {
+		h.hook.progress = func(s *plan.Step, msg string) {
+			h.hook.calls = append(h.hook.calls, "progress "+s.ID+": "+msg)
+		}
+	}
+	undo := []string{
+		"compensating service.web.traffic.25.undo", "compensated service.web.traffic.25.undo",
+		"progress service.web.start.1.undo: draining for 30ms: traffic left these containers",
+		"compensating service.web.start.1.undo", "compensated service.web.start.1.undo",
+	}
+
+	t.Run("post check", func(t *testing.T) {
+		h := newHarness(t)
+		progress(h)
+		h.checker.fail["post"] = errBoom
+		p := newPlan(startStep(), healthStep(), canaryBack(25), canaryStep(50), withDrain(switchStep()), checkStep("post"))
+		if _, _, err := h.apply(t.Context(), p); err == nil || err.Outcome != executor.RolledBack {
+			t.Fatalf("Apply = %v, want rolled back", err)
+		}
+		diffLines(t, "undo", h.hook.calls[len(h.hook.calls)-7:], append([]string{
+			"compensating service.web.traffic.3.undo", "compensated service.web.traffic.3.undo"}, undo...))
+		diffLines(t, "provider calls", h.w.Events("journal", "observe", "checks")[5:], []string{
+			"route web [" + oldIP + "]", "route web [" + oldIP + "]", "remove " + cand})
+	})
+
+	t.Run("abort", func(t *testing.T) {
+		h := newHarness(t)
+		progress(h)
+		steps := func() []*plan.Step {
+			return []*plan.Step{startStep(), healthStep(), canaryBack(25), gateStep(), switchStep()}
+		}
+		if _, _, err := h.apply(t.Context(), newPlan(steps()...)); err == nil || err.Outcome != executor.Paused {
+			t.Fatalf("Apply = %v, want paused", err)
+		}
+		j := h.w.writes[len(h.w.writes)-1]
+		h.opts.Resume, h.opts.Abort = &j, true
+		h.hook.calls = nil
+		if _, _, err := h.apply(t.Context(), newPlan(steps()...)); err == nil || !errors.Is(err, executor.ErrAborted) {
+			t.Fatalf("abort = %v, want aborted", err)
+		}
+		diffLines(t, "undo", h.hook.calls, undo)
+	})
+
+	// A health gate that fails moved no traffic: nothing to drain.
+	t.Run("no traffic", func(t *testing.T) {
+		h := newHarness(t)
+		progress(h)
+		h.w.Fail = map[string]error{"health " + cand: errBoom}
+		if _, _, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), canaryBack(25))); err == nil {
+			t.Fatal("Apply succeeded")
+		}
+		for _, c := range h.hook.calls {
+			if strings.HasPrefix(c, "progress") {
+				t.Errorf("undo without traffic drained: %s", c)
+			}
+		}
+	})
+
+	// A hard stop during the drain stops the undo there: the journal is
+	// kept for the next plan, and the candidate is not removed under
+	// the requests it may still be finishing.
+	t.Run("hard stop", func(t *testing.T) {
+		h := newHarness(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		h.hook.progress = func(s *plan.Step, msg string) {
+			if strings.HasPrefix(msg, "draining") {
+				cancel()
+			}
+		}
+		stop := make(chan struct{})
+		h.hook.finished = func(s *plan.Step) {
+			if s.ID == "service.web.traffic.25" {
+				close(stop)
+			}
+		}
+		h.opts.Stop = stop
+		p := newPlan(startStep(), healthStep(), canaryBack(25), pauseStep(time.Hour))
+		_, _, err := h.apply(ctx, p)
+		if err == nil || err.Outcome != executor.NeedsIntervention {
+			t.Fatalf("Apply = %v, want needs intervention", err)
+		}
+		if slices.Contains(h.w.Events(), "remove "+cand) {
+			t.Errorf("the candidate was removed after a hard stop during its drain: %v", h.w.Events())
+		}
+	})
+}
+
+// TestUndoRecordsRestartedAddresses fails a release after it stopped the
+// old containers: the undo starts them again on new ports, waits for
+// their health gate, and routes to them; the state it returns records
+// those addresses and that route file, so that the next plan has nothing
+// to repair.
+func TestUndoRecordsRestartedAddresses(t *testing.T) {
+	h := newHarness(t)
+	h.w.NewPorts = true
+	h.checker.fail["post"] = errBoom
+	stop := stopOldStep()
+	stop.Compensation.Health = &providers.HealthSpec{Path: "/health", HealthyThreshold: 2, Deadline: time.Minute}
+	st, _, err := h.apply(t.Context(), newPlan(startStep(), healthStep(), switchStep(), stop, checkStep("post")))
+	if err == nil || err.Outcome != executor.RolledBack {
+		t.Fatalf("Apply = %v, want rolled back", err)
+	}
+	const moved = "127.0.0.1:40002" // the second address Start gives
+	// Started again, health-gated, then routed to.
+	diffLines(t, "undo calls", h.w.Events("journal", "observe", "checks")[4:], []string{
+		"start " + old, "health " + old, "route web [" + moved + "]", "remove " + cand})
+	if st == h.prior {
+		t.Fatal("Apply returned the prior state, whose addresses are gone")
+	}
+	web := st.Services["web"]
+	if c := web.Containers[0]; c.Name != old || c.HostAddr != moved {
+		t.Errorf("old container in the state = %+v, want it at %s", c, moved)
+	}
+	if web.RouteChecksum != "sum-2" || st.Release != 1 || web.Release != 1 || st.Serial != h.prior.Serial {
+		t.Errorf("state release %d serial %d, web release %d route %s: want release 1 with the undo's route file", st.Release, st.Serial, web.Release, web.RouteChecksum)
+	}
+	if h.prior.Services["web"].Containers[0].HostAddr != oldIP {
+		t.Error("the prior state was changed in place")
 	}
 }

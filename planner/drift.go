@@ -54,8 +54,14 @@ func drift(cfg *config.Config, prior *state.State, obs *providers.Observations) 
 					continue
 				}
 				found = true
-				if r.Edited() || (ps.RouteChecksum != "" && r.Actual != ps.RouteChecksum) {
+				switch {
+				case r.Edited():
 					out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("nginx file %s was edited outside slipway", r.Path)})
+				case ps.RouteChecksum != "" && r.Actual != ps.RouteChecksum:
+					out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("nginx file %s is slipway's routing of release #%d, not the one the state records (an interrupted or undone operation wrote it)", r.Path, r.Release)})
+				}
+				if s := r.Serving; s != nil && !s.Known {
+					out = append(out, plan.Drift{Address: addr, Detail: fmt.Sprintf("nginx serves a routing other than its file's (release tag %s; a switch was interrupted): every container of the service may receive requests", s.Tag)})
 				}
 			}
 			if !found {
@@ -119,7 +125,14 @@ func repair(sp *svcPlan, cfg *config.Config, opts Options, svc *config.Service, 
 				routeDrift = r.Edited() || (ps.RouteChecksum != "" && r.Actual != ps.RouteChecksum)
 			}
 		}
-		routeDrift = routeDrift || !found || addrDrift
+		var n []string
+		for _, c := range ps.Containers {
+			n = append(n, c.Name)
+		}
+		// The file can be right while nginx serves another routing: a
+		// switch interrupted between the file and the live table (or
+		// the reload).
+		routeDrift = routeDrift || !found || addrDrift || !servesExactly(obs, svc.Name, n)
 	}
 	if len(missing) == 0 && !routeDrift {
 		return false
@@ -130,7 +143,9 @@ func repair(sp *svcPlan, cfg *config.Config, opts Options, svc *config.Service, 
 	sp.res.From = ps.Image
 	sp.res.Strategy = "repair"
 	if len(missing) > 0 {
-		start(sp, svc, missing, " (recreated)")
+		// No compensation removes them: they are the state's own
+		// containers, and once routed an undo must not take them away.
+		start(sp, svc, missing, " (recreated)").Compensation = nil
 	}
 	if svc.Route != nil {
 		var n []string

@@ -60,6 +60,34 @@ func TestDrift(t *testing.T) {
 			wantSteps: []string{"traffic update [shop-web-r1-1 shop-web-r1-2]"},
 		},
 		{
+			name: "route rewritten",
+			edit: func(obs *providers.Observations) {
+				obs.Routes[0].Release, obs.Routes[0].Checksum, obs.Routes[0].Actual = 2, "sum-r2", "sum-r2"
+			},
+			wantDrift: []string{"service.web: nginx file conf.d/shop-web.conf is slipway's routing of release #2, not the one the state records (an interrupted or undone operation wrote it)"},
+			wantSteps: []string{"traffic update [shop-web-r1-1 shop-web-r1-2]"},
+		},
+		{
+			// The file is right, but nginx answers with another tag: a
+			// reload interrupted after the file was restored.
+			name:      "route served otherwise",
+			edit:      func(obs *providers.Observations) { obs.Routes[0].Serving = &providers.Serving{Tag: "2/abc"} },
+			wantDrift: []string{"service.web: nginx serves a routing other than its file's (release tag 2/abc; a switch was interrupted): every container of the service may receive requests"},
+			wantSteps: []string{"traffic update [shop-web-r1-1 shop-web-r1-2]"},
+		},
+		{
+			// The file is right, but nginx's live table sends half the
+			// requests elsewhere: a dynamic switch interrupted between
+			// restoring the file and the table.
+			name: "live table differs",
+			edit: func(obs *providers.Observations) {
+				s := *obs.Routes[0].Serving
+				s.Peers = append(slices.Clone(s.Peers), "127.0.0.1:1")
+				obs.Routes[0].Serving = &s
+			},
+			wantSteps: []string{"traffic update [shop-web-r1-1 shop-web-r1-2]"},
+		},
+		{
 			name:      "route removed",
 			edit:      func(obs *providers.Observations) { obs.Routes = nil },
 			wantDrift: []string{"service.web: nginx file conf.d/shop-web.conf was removed outside slipway"},

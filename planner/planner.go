@@ -69,7 +69,7 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	cleanOrphans(p, prior, obs)
+	cleanOrphans(p, cfg, opts, prior, obs)
 	exposedWarnings(p, cfg, obs)
 	finish(p, cfg, opts)
 	switchModes(p, obs)
@@ -197,6 +197,10 @@ func Fingerprint(obs *providers.Observations) string {
 	}
 	for _, r := range obs.Routes {
 		lines = append(lines, fmt.Sprintf("r %s %s", r.Path, r.Actual))
+		// What nginx serves decides what leaves the routing first.
+		if s := r.Serving; s != nil {
+			lines = append(lines, fmt.Sprintf("s %s %v %s", r.Path, s.Known, strings.Join(s.Peers, ",")))
+		}
 	}
 	for ref, id := range obs.Images {
 		lines = append(lines, fmt.Sprintf("i %s %s", ref, id))

@@ -50,7 +50,7 @@ func Rollback(ctx context.Context, opts Options, cfg *config.Config, prior, targ
 		return nil, diags
 	}
 	rollbackDatabases(p, cfg, opts, target, obs)
-	cleanOrphans(p, prior, obs)
+	cleanOrphans(p, cfg, opts, prior, obs)
 	finish(p, cfg, opts)
 	switchModes(p, obs)
 	return p, diags
@@ -62,7 +62,7 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 		res.From = cs.Image
 	}
 	p.Resources = append(p.Resources, res)
-	sp := &svcPlan{p: p, res: res}
+	sp := &svcPlan{p: p, res: res, routed: routedNow(obs)[svc.Name]}
 	if cs != nil && cs.ImageID == ts.ImageID && cs.ConfigHash == ts.ConfigHash && sameNames(cs.Containers, ts.Containers) {
 		// Rolling back to the release that runs (after an interrupted
 		// apply) repairs whatever that apply left changed.
@@ -133,16 +133,19 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 			Traffic: traffic(tnames, nil, 0, rs)}
 		if cs != nil && len(cur) > 0 {
 			step.Compensation = &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
-				Detail: fmt.Sprintf("all traffic back to %s", cs.Version), Traffic: traffic(cur, nil, 0, routeSpec(cfg, opts.Env, svc, cs.Release, cs.Version, ""))}
+				Detail: fmt.Sprintf("all traffic back to %s", cs.Version), Traffic: traffic(cur, nil, 0, routeSpec(cfg, opts.Env, svc, cs.Release, cs.Version, "")), Drain: RetireDrain}
 		}
 		sp.add(step)
 	}
 	next.Previous = nil
 	if cs != nil && len(cur) > 0 && !sameNames(cs.Containers, ts.Containers) {
+		if svc.Route != nil {
+			sp.add(drainStep(cur, "stop"))
+		}
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
 			Detail: fmt.Sprintf("%s of release #%d (%s) kept stopped", plural(len(cur), "container"), cs.Release, cs.Version), Names: cur, StopAfter: svc.StopTimeout,
 			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
-				Detail: "start them again", Names: cur}})
+				Detail: "start them again", Names: cur, Health: health(svc)}})
 		next.Previous = &state.Previous{Release: cs.Release, Image: cs.Image, ImageID: cs.ImageID, Version: cs.Version, Color: cs.Color, Containers: cs.Containers, Kept: state.KeptStopped}
 		if pp := cs.Previous; pp != nil && !sameNames(pp.Containers, ts.Containers) && len(pp.Containers) > 0 {
 			var n []string

@@ -23,18 +23,18 @@ func TestRollback(t *testing.T) {
 	}{
 		{
 			keep:      "running",
-			wantSteps: []string{"health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
-			wantComps: []string{"", "traffic update [" + r2 + "]", "start update " + r2},
+			wantSteps: []string{"health " + r1, "traffic update [" + r1 + "]", "pause", "stop update " + r2},
+			wantComps: []string{"", "traffic update [" + r2 + "]", "", "start update " + r2},
 		},
 		{
 			keep:      "stopped",
-			wantSteps: []string{"start update " + r1, "health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
-			wantComps: []string{"stop update " + r1, "", "traffic update [" + r2 + "]", "start update " + r2},
+			wantSteps: []string{"start update " + r1, "health " + r1, "traffic update [" + r1 + "]", "pause", "stop update " + r2},
+			wantComps: []string{"stop update " + r1, "", "traffic update [" + r2 + "]", "", "start update " + r2},
 		},
 		{
 			keep:      "removed",
-			wantSteps: []string{"start create " + r1, "health " + r1, "traffic update [" + r1 + "]", "stop update " + r2},
-			wantComps: []string{"remove delete " + r1, "", "traffic update [" + r2 + "]", "start update " + r2},
+			wantSteps: []string{"start create " + r1, "health " + r1, "traffic update [" + r1 + "]", "pause", "stop update " + r2},
+			wantComps: []string{"remove delete " + r1, "", "traffic update [" + r2 + "]", "", "start update " + r2},
 		},
 	}
 	for _, tt := range tests {
@@ -50,6 +50,18 @@ func TestRollback(t *testing.T) {
 			}
 			diffLines(t, "steps", kinds(p), tt.wantSteps)
 			diffLines(t, "compensations", comps(p), tt.wantComps)
+			// Release 2 served until the switch: it drains before it stops,
+			// and undoing the switch drains release 1 before it stops.
+			for i, st := range p.Steps {
+				if st.Kind == plan.KindTraffic {
+					if d := p.Steps[i+1]; !d.Drains() || d.Pause != planner.RetireDrain {
+						t.Errorf("step after the switch = %s %q, want a %s drain", d.Kind, d.Detail, planner.RetireDrain)
+					}
+					if st.Compensation.Drain != planner.RetireDrain {
+						t.Errorf("undoing the switch drains for %s, want %s", st.Compensation.Drain, planner.RetireDrain)
+					}
+				}
+			}
 			if p.Operation != "rollback" || p.Release != 3 || p.Reason != "rollback to release #1" {
 				t.Errorf("operation %q release %d reason %q", p.Operation, p.Release, p.Reason)
 			}

@@ -17,6 +17,19 @@ type svcPlan struct {
 	p   *plan.Plan
 	res *plan.Resource
 	dir string // Options.ConfigDir
+	// routed names the service's containers a route sends requests to
+	// now (see routedNow).
+	routed map[string]bool
+}
+
+// routedAny reports whether a route sends requests to any of names now.
+func (sp *svcPlan) routedAny(names []string) bool {
+	for _, n := range names {
+		if sp.routed[n] {
+			return true
+		}
+	}
+	return false
 }
 
 func (sp *svcPlan) add(s *plan.Step) *plan.Step {
@@ -46,7 +59,7 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 	if ps != nil {
 		res.From = ps.Image
 	}
-	sp := &svcPlan{p: p, res: res, dir: opts.ConfigDir}
+	sp := &svcPlan{p: p, res: res, dir: opts.ConfigDir, routed: routedNow(obs)[svc.Name]}
 
 	changed := ps == nil || ps.ImageID != id || !sameConfig(ps.ConfigHash, svc, p.Secrets) || ps.Strategy != svc.Strategy
 	if !changed {
@@ -204,16 +217,17 @@ func preview(sp *svcPlan, cfg *config.Config, specs []providers.ContainerSpec) {
 		Names: []string{specs[0].Name}, Detail: fmt.Sprintf("%s against %s before traffic moves: %s", plural(len(names), "preview check"), specs[0].Name, strings.Join(names, ", "))})
 }
 
-// start adds the start and health steps of specs; removing them is the
-// start step's compensation.
-func start(sp *svcPlan, svc *config.Service, specs []providers.ContainerSpec, label string) {
+// start adds the start and health steps of specs, and returns the start
+// step; removing them is its compensation.
+func start(sp *svcPlan, svc *config.Service, specs []providers.ContainerSpec, label string) *plan.Step {
 	n := names(specs)
-	sp.add(&plan.Step{Kind: plan.KindStart, Action: plan.Create, Provider: "docker", Target: strings.Join(n, ", "),
+	st := sp.add(&plan.Step{Kind: plan.KindStart, Action: plan.Create, Provider: "docker", Target: strings.Join(n, ", "),
 		Detail: fmt.Sprintf("%s%s from %s", plural(len(specs), "container"), label, svc.Image), Containers: specs,
 		Compensation: &plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(n, ", "),
 			Detail: "remove the new containers", Names: n}})
 	sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(n, ", "),
 		Detail: healthDetail(svc), Names: n, Health: health(svc)})
+	return st
 }
 
 func traffic(stable, cand []string, weight int, route providers.RouteSpec) *plan.Traffic {
@@ -234,7 +248,7 @@ func planFirst(sp *svcPlan, cfg *config.Config, svc *config.Service, specs []pro
 	sp.add(&plan.Step{Kind: plan.KindTraffic, Action: plan.Create, Provider: "nginx", Target: routeTarget(svc),
 		Detail: fmt.Sprintf("route all requests to %s", next.Version), Traffic: traffic(names(specs), nil, 0, rs),
 		Compensation: &plan.Step{Kind: plan.KindTraffic, Action: plan.Delete, Provider: "nginx", Target: routeTarget(svc),
-			Detail: "remove the route", Traffic: &plan.Traffic{Route: rs, Remove: true}}})
+			Detail: "remove the route", Traffic: &plan.Traffic{Route: rs, Remove: true}, Drain: RetireDrain}})
 }
 
 func routeTarget(svc *config.Service) string {
@@ -249,46 +263,63 @@ func back(cfg *config.Config, env string, svc *config.Service, ps *state.Service
 	}
 	rs := routeSpec(cfg, env, svc, ps.Release, ps.Version, "")
 	return &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
-		Detail: fmt.Sprintf("all traffic back to %s", ps.Version), Traffic: traffic(old, nil, 0, rs)}
+		Detail: fmt.Sprintf("all traffic back to %s", ps.Version), Traffic: traffic(old, nil, 0, rs), Drain: RetireDrain}
 }
 
-// retire handles the containers of the release before the previous one and
-// keeps the previous one as configured.
 // RetireDrain is how long a release waits, after traffic left the old
 // containers, before it stops or removes them.
 const RetireDrain = 2 * time.Second
 
+// retire handles the containers of the release before the previous one and
+// keeps the previous one as configured. Those of the release before the
+// previous one are removed first, unless a route still sends them requests
+// (after an interrupted rollback): then after the drain.
 func retire(sp *svcPlan, svc *config.Service, ps *state.Service, old []string, next *state.Service, keep string) {
-	if pp := ps.Previous; pp != nil && len(pp.Containers) > 0 {
-		var n []string
+	var gone []string
+	var goneRelease int
+	if pp := ps.Previous; pp != nil {
 		for _, c := range pp.Containers {
-			n = append(n, c.Name)
+			gone = append(gone, c.Name)
 		}
-		sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(n, ", "),
-			Detail: fmt.Sprintf("%s of release #%d (no longer kept)", plural(len(n), "container"), pp.Release), Names: n})
+		goneRelease = pp.Release
+	}
+	goneRouted := svc.Route != nil && sp.routedAny(gone)
+	removeGone := func() {
+		sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(gone, ", "),
+			Detail: fmt.Sprintf("%s of release #%d (no longer kept)", plural(len(gone), "container"), goneRelease), Names: gone})
+	}
+	if len(gone) > 0 && !goneRouted {
+		removeGone()
 	}
 	prev := &state.Previous{Release: ps.Release, Image: ps.Image, ImageID: ps.ImageID, Version: ps.Version, Color: ps.Color, Containers: ps.Containers, Kept: keep}
 	next.Previous = prev
-	if len(old) == 0 {
-		return
-	}
 	label := ""
 	if ps.Color != "" {
 		label = " (" + ps.Color + ")"
 	}
-	if keep != state.KeptRunning && svc.Route != nil {
+	drained := false
+	if len(old) > 0 && keep != state.KeptRunning && svc.Route != nil {
 		// Traffic has just moved away from them: let nginx finish what it
 		// sent them and drop its idle keep-alive connections to them
 		// before they stop, or a request reusing one is lost.
-		sp.add(&plan.Step{Kind: plan.KindPause, Provider: "slipway", Target: "drain", Pause: RetireDrain,
-			Detail: fmt.Sprintf("drain %s for %s before they stop", strings.Join(old, ", "), RetireDrain)})
+		sp.add(drainStep(old, "stop"))
+		drained = true
+	}
+	if goneRouted {
+		if !drained {
+			sp.add(drainStep(gone, "are removed"))
+		}
+		removeGone()
+	}
+	if len(old) == 0 {
+		return
 	}
 	switch keep {
 	case state.KeptStopped:
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("%s%s, kept stopped for rollback", plural(len(old), "container"), label), Names: old, StopAfter: svc.StopTimeout,
 			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
-				Detail: "start the old containers again", Names: old}})
+				Detail: "start the old containers again", Names: old, Health: health(svc)}})
 	case state.KeptRemoved:
 		sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("%s%s removed", plural(len(old), "container"), label), Names: old})
@@ -332,7 +363,7 @@ func planHotfix(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state.
 		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
 			Detail: fmt.Sprintf("stop %s of %s (downtime starts)", plural(len(old), "container"), ps.Version), Names: old, StopAfter: svc.StopTimeout,
 			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(old, ", "),
-				Detail: "start the old containers again", Names: old}})
+				Detail: "start the old containers again", Names: old, Health: health(svc)}})
 	}
 	start(sp, svc, specs, "")
 	preview(sp, cfg, specs)
@@ -417,21 +448,26 @@ func planRolling(sp *svcPlan, cfg *config.Config, svc *config.Service, ps *state
 			var comp *plan.Step
 			if len(before) > 0 {
 				comp = &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
-					Detail: "restore the replicas serving before this batch", Traffic: traffic(before, nil, 0, rs)}
+					Detail: "restore the replicas serving before this batch", Traffic: traffic(before, nil, 0, rs), Drain: RetireDrain}
 			}
 			sp.add(&plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
 				Detail:  fmt.Sprintf("add %s, drain %s", strings.Join(names(group), ", "), orNone(retiring)),
 				Traffic: traffic(serving, nil, 0, rs), Compensation: comp})
 		}
 		if len(retiring) > 0 {
-			if r.Drain > 0 {
-				sp.add(&plan.Step{Kind: plan.KindPause, Provider: "slipway", Target: "drain", Pause: r.Drain,
-					Detail: fmt.Sprintf("drain %s for %s", strings.Join(retiring, ", "), r.Drain)})
+			drain := r.Drain
+			if drain <= 0 && svc.Route != nil {
+				// A replica that served is never stopped without a drain.
+				drain = RetireDrain
+			}
+			if drain > 0 {
+				sp.add(&plan.Step{Kind: plan.KindPause, Provider: "slipway", Target: plan.DrainTarget, Pause: drain,
+					Detail: fmt.Sprintf("drain %s for %s", strings.Join(retiring, ", "), drain)})
 			}
 			sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(retiring, ", "),
 				Detail: "stop the drained replicas", Names: retiring, StopAfter: svc.StopTimeout,
 				Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(retiring, ", "),
-					Detail: "start the drained replicas again", Names: retiring}})
+					Detail: "start the drained replicas again", Names: retiring, Health: health(svc)}})
 		}
 		if end < len(specs) && r.Pause > 0 {
 			sp.add(&plan.Step{Kind: plan.KindPause, Provider: "slipway", Target: "batch", Pause: r.Pause,
@@ -484,6 +520,9 @@ func planRemoval(p *plan.Plan, cfg *config.Config, ps *state.Service) {
 		}
 	}
 	if len(n) > 0 {
+		if ps.RouteFile != "" {
+			sp.add(drainStep(n, "are removed"))
+		}
 		sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(n, ", "),
 			Detail: "the service is no longer configured", Names: n})
 	}

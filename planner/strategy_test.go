@@ -258,6 +258,11 @@ func TestBlueGreen(t *testing.T) {
 				if got := compLine(st); got != "start update shop-web-r1-1 shop-web-r1-2" {
 					t.Errorf("stop of the old color is undone by %q, want it started again", got)
 				}
+				// Traffic goes back to them next: they pass their
+				// health gate first.
+				if h := st.Compensation.Health; h == nil || h.Path != "/health" {
+					t.Errorf("starting the old color again waits for health %+v, want its gate", h)
+				}
 			}
 
 			s2 := settle(p2, s1)
@@ -542,7 +547,10 @@ func TestServiceRemoved(t *testing.T) {
 		Containers: []state.Container{{Name: "shop-old-r1-1", ImageID: idV1}}, RouteFile: "conf.d/shop-old.conf", RouteChecksum: "x",
 		Previous: &state.Previous{Release: 0, Containers: []state.Container{{Name: "shop-old-r0-1"}}, Kept: state.KeptStopped}}
 	p := mustPlan(t, testOpts(), load(t, src), s1, world(s1))
-	diffLines(t, "steps", kinds(p), []string{"traffic delete remove-route", "remove delete shop-old-r1-1 shop-old-r0-1"})
+	diffLines(t, "steps", kinds(p), []string{"traffic delete remove-route", "pause", "remove delete shop-old-r1-1 shop-old-r0-1"})
+	if !p.Steps[1].Drains() {
+		t.Errorf("step between the route's removal and the containers' = %q, want a drain", p.Steps[1].Detail)
+	}
 	if s, ok := p.Services["old"]; !ok || s != nil {
 		t.Errorf("next state of old = %v (present %v), want a nil entry", s, ok)
 	}

@@ -3,6 +3,7 @@ package planner_test
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"os"
 	"path/filepath"
@@ -133,14 +134,17 @@ func settle(p *plan.Plan, prior *state.State) *state.State {
 	return next
 }
 
-// addr is the made-up published address of a container.
+// addr is the made-up published address of a container, one per name.
 func addr(name string) string {
-	return "127.0.0.1:" + fmt.Sprint(30000+len(name)*7+int(name[len(name)-1]))
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return "127.0.0.1:" + fmt.Sprint(20000+h.Sum32()%40000)
 }
 
 // world returns observations in which st is exactly live: its containers
 // running, kept previous containers running or stopped as recorded, its
-// route files as rendered.
+// route files as rendered, routing to its containers, and nginx serving
+// them.
 func world(st *state.State) *providers.Observations {
 	obs := &providers.Observations{Images: map[string]string{}, ImageIDs: map[string]bool{}}
 	for ref, id := range images {
@@ -162,8 +166,14 @@ func world(st *state.State) *providers.Observations {
 			}
 		}
 		if s.RouteFile != "" {
+			var peers []string
+			for _, c := range s.Containers {
+				peers = append(peers, addr(c.Name))
+			}
+			slices.Sort(peers)
 			obs.Routes = append(obs.Routes, providers.RouteFile{Project: st.Project, Env: st.Env, Service: name,
-				Path: s.RouteFile, Release: s.Release, Checksum: s.RouteChecksum, Actual: s.RouteChecksum})
+				Path: s.RouteFile, Release: s.Release, Checksum: s.RouteChecksum, Actual: s.RouteChecksum,
+				Peers: peers, Serving: &providers.Serving{Known: true, Tag: fmt.Sprintf("%d/test", s.Release), Peers: peers}})
 		}
 	}
 	return obs

@@ -32,7 +32,8 @@ type RouteSpec struct {
 	CanaryHeader     string
 }
 
-// RouteFile is a route file as observed on disk.
+// RouteFile is a route file as observed on disk, with what the router
+// serves for it.
 type RouteFile struct {
 	Project  string
 	Env      string
@@ -41,6 +42,28 @@ type RouteFile struct {
 	Release  int    // from the managed-by header
 	Checksum string // the checksum the header declares
 	Actual   string // the checksum of the body as it is now; differs when edited by hand
+	// Peers are the addresses the file sends requests to, in either
+	// group: where requests go when the router next loads it.
+	Peers []string `json:",omitempty"`
+	// Serving is what the router sends the route's requests to at the
+	// moment it was observed; nil when the router cannot say, which a
+	// reader must take as "any of the service's containers".
+	Serving *Serving `json:",omitempty"`
+}
+
+// Serving is what a router sends one route's requests to now, which can
+// differ from its file after an interrupted switch.
+type Serving struct {
+	// Known is false when the router answers with a routing that cannot
+	// be read back (nginx in reload mode answering with a release tag
+	// other than its file's): any container of the service may then
+	// receive requests.
+	Known bool
+	// Tag is the release tag that answered, "" when none did.
+	Tag string `json:",omitempty"`
+	// Peers are the addresses that receive requests, in either group,
+	// when Known; none when nothing serves the route (nginx is down).
+	Peers []string `json:",omitempty"`
 }
 
 // Edited reports whether the file was changed outside slipway.
@@ -57,7 +80,9 @@ func (f RouteFile) Edited() bool { return f.Checksum != f.Actual }
 type Router interface {
 	// Render returns the file content for spec without touching anything.
 	Render(spec RouteSpec) ([]byte, error)
-	// Observe lists the route files slipway manages for project and env.
+	// Observe lists the route files slipway manages for project and env,
+	// each with the peers it routes to and, when the router can read it
+	// back, what it serves now.
 	Observe(ctx context.Context, project, env string) ([]RouteFile, error)
 	// Apply makes spec live (see the interface comment).
 	Apply(ctx context.Context, spec RouteSpec) (RouteFile, error)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/slipwayhq/slipway/executor/prober"
+	"github.com/slipwayhq/slipway/internal/testenv"
 	"github.com/slipwayhq/slipway/state/local"
 )
 
@@ -32,6 +34,13 @@ type crashSweep struct {
 	// failing releases a version whose health gate fails, so that the
 	// kills land in the undo of a failed release too.
 	failing bool
+	// dynamic switches traffic through nginx's Lua module (skipped when
+	// the module is missing).
+	dynamic bool
+	// downtime marks hotfix, which stops the old containers before the
+	// new ones start by design: its failed requests are reported, not
+	// required to be 0.
+	downtime bool
 }
 
 const routeHCL = `
@@ -41,6 +50,8 @@ nginx {
   access_log  = "${NGINX_ACCESS_LOG}"
   prefix      = "${NGINX_PREFIX}"
   conf        = "${NGINX_CONF}"
+  switch      = "${SWITCH}"
+  admin_dir   = "${ADMIN_DIR}"
 }
 
 variable "version" {
@@ -70,9 +81,15 @@ service "web" {
 
 var crashSweeps = []crashSweep{
 	{name: "blue_green", hcl: serviceHCL("blue_green {}"), sample: 3},
-	{name: "hotfix", hcl: serviceHCL("hotfix {}"), args: []string{"-reason", "crash sweep"}},
+	{name: "hotfix", hcl: serviceHCL("hotfix {}"), args: []string{"-reason", "crash sweep"}, downtime: true},
 	{name: "canary", hcl: serviceHCL(`canary {
     steps = [25, 100]
+    pause = "1s"
+  }`)},
+	// The canary of issue 14: killed while its candidate has a share,
+	// with traffic switched through nginx's live table.
+	{name: "canary_dynamic", dynamic: true, hcl: serviceHCL(`canary {
+    steps = [25, 50, 100]
     pause = "1s"
   }`)},
 	{name: "rolling", hcl: serviceHCL(`rolling {
@@ -108,7 +125,11 @@ postgres "main" {
 // `slipway rollback` undoes it, and both must converge: nginx serves
 // exactly the version the state names, no container of the project is
 // unaccounted for, the journal is gone, plan shows no changes, and no
-// migration ran twice.
+// migration ran twice. A retrying load runs through nginx from the start
+// of the killed apply to the end of the recovery: no request may fail
+// while the apply ran and lay dead (nginx kept routing to running
+// containers), nor during the recovery; hotfix, which accepts downtime,
+// only reports its counts.
 func TestCrashSweep(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SLIPWAY_CRASH_SEED"); s != "" {
@@ -129,8 +150,11 @@ func TestCrashSweep(t *testing.T) {
 }
 
 func runSweep(t *testing.T, sw crashSweep, seed uint64) {
-	w := newWorld(t, sw.hcl, worldOpts{postgres: sw.postgres})
-	c := &crasher{w: w, sw: sw}
+	if sw.dynamic {
+		testenv.Require(t, "nginx-lua", testenv.LuaAvailable())
+	}
+	w := newWorld(t, sw.hcl, worldOpts{postgres: sw.postgres, lua: sw.dynamic})
+	c := &crasher{w: w, sw: sw, recovery: map[string]*tally{"apply": {}, "rollback": {}}}
 	trace := filepath.Join(w.dir, "trace")
 	if sw.failing {
 		// v2 always fails after its traffic moved: a traced failing
@@ -191,9 +215,34 @@ func runSweep(t *testing.T, sw crashSweep, seed uint64) {
 		}
 	}
 	t.Logf("%s: killed at %d distinct points (%d kills), %d recovered: %s", sw.name, len(killed), recovered, recovered, strings.Join(slices.Sorted(maps.Keys(killed)), " "))
+	t.Logf("%s: retrying load, failed requests: while killed %s; in recovery by apply %s, by rollback %s",
+		sw.name, c.killed, c.recovery["apply"], c.recovery["rollback"])
 	if len(killed) == 0 {
 		t.Fatal("no release was killed")
 	}
+}
+
+// tally counts the requests of a load over some windows.
+type tally struct {
+	requests, failed int
+}
+
+// add counts the requests between two snapshots of a load and returns
+// how many of them failed.
+func (t *tally) add(from, to prober.Counts) int {
+	failed := to.Failures() - from.Failures()
+	t.requests += to.Requests - from.Requests
+	t.failed += failed
+	return failed
+}
+
+// failures says how the requests between two snapshots of a load failed.
+func failures(from, to prober.Counts) string {
+	return fmt.Sprintf("%d non-2xx, %d transport errors; errors so far: %v", to.Non2xx-from.Non2xx, to.TransportErrors-from.TransportErrors, to.Errors)
+}
+
+func (t tally) String() string {
+	return fmt.Sprintf("%d of %d", t.failed, t.requests)
 }
 
 func readLines(t *testing.T, path string) []string {
@@ -215,6 +264,19 @@ type crasher struct {
 	w          *world
 	sw         crashSweep
 	migrations int
+	// killed counts the load from the start of each killed apply to its
+	// recovery; recovery counts it during the recoveries, by how.
+	killed   tally
+	recovery map[string]*tally
+}
+
+// loadRate is the retrying load's requests per second, the issue's.
+const loadRate = 200
+
+// startLoad starts a retrying keep-alive load through nginx.
+func (c *crasher) startLoad() *prober.Load {
+	return prober.Start(context.Background(), prober.Options{URL: fmt.Sprintf("http://127.0.0.1:%d/", c.w.port),
+		Rate: loadRate, Workers: 4, Mode: prober.Retrying})
 }
 
 func (c *crasher) apply(version string) []string {
@@ -253,6 +315,9 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 	}
 	trace := filepath.Join(w.dir, "kill-trace")
 	_ = os.Remove(trace)
+	load := c.startLoad()
+	defer load.Stop()
+	start := load.Snapshot()
 	r := w.run([]string{fmt.Sprintf("SLIPWAY_FAULT=#%d", n), "SLIPWAY_FAULT_TRACE=" + trace}, c.apply(to)...)
 	if !r.killed {
 		if c.sw.failing && r.code == 2 {
@@ -302,6 +367,10 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 		t.Fatalf("%s: the text plan does not explain the interrupted apply:\n%s", where, text.stdout)
 	}
 
+	beforeRecovery := load.Snapshot()
+	if failed := c.killed.add(start, beforeRecovery); failed > 0 && !c.sw.downtime {
+		t.Errorf("%s: %d requests failed while the apply ran and lay dead (%s)", where, failed, failures(start, beforeRecovery))
+	}
 	want := to
 	switch how {
 	case "apply":
@@ -327,6 +396,10 @@ func (c *crasher) crash(n int, live, how string) (string, string) {
 			// rollback returns to after an interruption.
 			want = to
 		}
+	}
+	end := load.Stop()
+	if failed := c.recovery[how].add(beforeRecovery, end); failed > 0 && !c.sw.downtime {
+		t.Errorf("%s: %d requests failed during the recovery (%s)", where, failed, failures(beforeRecovery, end))
 	}
 	c.converged(want, how == "apply")
 	return want, point

@@ -106,6 +106,9 @@ type world struct {
 	// admin is a short directory for nginx's admin sockets (a unix
 	// socket path holds at most 108 bytes).
 	admin string
+	// switchMode is how traffic moves: "dynamic" in a world with the Lua
+	// module, else "reload"; it replaces ${SWITCH}.
+	switchMode string
 }
 
 // worldOpts say what a world needs.
@@ -119,7 +122,10 @@ type worldOpts struct {
 func newWorld(t *testing.T, hcl string, o worldOpts) *world {
 	t.Helper()
 	requireAll(t, o.postgres)
-	w := &world{t: t, bin: faultBinary(t), dir: t.TempDir(), project: "rel" + randomHex(4)}
+	w := &world{t: t, bin: faultBinary(t), dir: t.TempDir(), project: "rel" + randomHex(4), switchMode: "reload"}
+	if o.lua {
+		w.switchMode = "dynamic"
+	}
 	demoImages(t)
 	n, err := testenv.StartNginxWithOpts(filepath.Join(w.dir, "nginx"), testenv.StartNginxOpts{Lua: o.lua})
 	if err != nil {
@@ -161,7 +167,7 @@ func (w *world) write(name, content string) {
 	w.t.Helper()
 	r := strings.NewReplacer("${PROJECT}", w.project, "${NGINX_CONF_DIR}", w.nginx.ConfDir,
 		"${NGINX_ACCESS_LOG}", w.nginx.AccessLog, "${NGINX_PREFIX}", w.nginx.Prefix,
-		"${NGINX_CONF}", w.nginx.Conf, "${PORT}", fmt.Sprint(w.port), "${ADMIN_DIR}", w.admin)
+		"${NGINX_CONF}", w.nginx.Conf, "${PORT}", fmt.Sprint(w.port), "${ADMIN_DIR}", w.admin, "${SWITCH}", w.switchMode)
 	p := filepath.Join(w.dir, name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		w.t.Fatal(err)

@@ -121,6 +121,12 @@ type Step struct {
 	Phase      string                    `json:",omitempty"`
 	StopAfter  time.Duration             `json:",omitempty"` // stop timeout
 	Restart    string                    `json:",omitempty"` // update: the restart policy set on Names
+	// Drain, on a compensating traffic step, is how long an undo waits
+	// after it, before the next compensation that stops or removes
+	// containers: nginx finishes what it sent them and drops its
+	// keep-alive connections to them. A forward plan drains with pause
+	// steps of its own instead (see Drains).
+	Drain time.Duration `json:",omitempty"`
 
 	// AnalysisSpec and CheckSpecs are the analysis (an analyse step) and
 	// the checks (a check step, in the order of Checks) as the planner
@@ -139,4 +145,16 @@ type Step struct {
 	// Compensation undoes the step when a later one fails; nil when there
 	// is nothing to undo.
 	Compensation *Step `json:",omitempty"`
+}
+
+// DrainTarget is the Target of a pause step that drains: the wait, after
+// traffic left some containers, before they are stopped or removed.
+const DrainTarget = "drain"
+
+// Drains reports whether s is a drain step: a pause after traffic left
+// containers and before they stop or go. Nothing may stop or remove a
+// container that received requests without one between the traffic step
+// that took it out and the stop.
+func (s *Step) Drains() bool {
+	return s.Kind == KindPause && s.Target == DrainTarget && s.Pause > 0
 }

@@ -40,15 +40,18 @@ type World struct {
 	// Before, when set, is called with the log line of each call that
 	// changes the world, before the call does; its error fails the call.
 	Before func(call string) error
+	// NewPorts gives a stopped container another address when it starts
+	// again, as Docker publishes it on a new ephemeral port.
+	NewPorts bool
 }
 
 // state is what a World keeps, and writes to its file.
 type state struct {
-	Containers map[string]Container          `json:"containers"`
-	Images     map[string]Image              `json:"images"`
+	Containers map[string]Container           `json:"containers"`
+	Images     map[string]Image               `json:"images"`
 	Routes     map[string]providers.RouteFile `json:"routes"`
-	NextPort   int                           `json:"next_port"`
-	Rendered   int                           `json:"rendered"` // route files written, which names their checksums
+	NextPort   int                            `json:"next_port"`
+	Rendered   int                            `json:"rendered"` // route files written, which names their checksums
 }
 
 // Container is a container of the fake runtime, with the environment it
@@ -281,6 +284,10 @@ func (r *Runtime) Start(_ context.Context, spec providers.ContainerSpec) (provid
 		return providers.Container{}, err
 	}
 	c, ok := w.state.Containers[spec.Name]
+	if ok && w.NewPorts && !c.Running() {
+		c.HostAddr = fmt.Sprintf("127.0.0.1:%d", w.state.NextPort)
+		w.state.NextPort++
+	}
 	if !ok {
 		c = Container{Container: providers.Container{ID: "id-" + spec.Name, Name: spec.Name, Project: spec.Project, Env: spec.Env,
 			Service: spec.Service, Release: spec.Release, Color: spec.Color, Index: spec.Index, ConfigHash: spec.ConfigHash,
@@ -365,7 +372,8 @@ func (r *Router) Observe(_ context.Context, project, env string) ([]providers.Ro
 }
 
 // Apply records the route: its file is named conf.d/PROJECT-SERVICE.conf,
-// its checksum "sum-N" for the N-th route written.
+// its checksum "sum-N" for the N-th route written, and the router serves
+// exactly it.
 func (r *Router) Apply(_ context.Context, spec providers.RouteSpec) (providers.RouteFile, error) {
 	w := r.w
 	w.mu.Lock()
@@ -379,8 +387,10 @@ func (r *Router) Apply(_ context.Context, spec providers.RouteSpec) (providers.R
 	}
 	w.state.Rendered++
 	sum := fmt.Sprintf("sum-%d", w.state.Rendered)
+	peers := slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(spec.Stable), spec.Candidate...))))
 	rf := providers.RouteFile{Project: spec.Project, Env: spec.Env, Service: spec.Service, Path: "conf.d/" + spec.Project + "-" + spec.Service + ".conf",
-		Release: spec.Release, Checksum: sum, Actual: sum}
+		Release: spec.Release, Checksum: sum, Actual: sum, Peers: peers,
+		Serving: &providers.Serving{Known: true, Tag: fmt.Sprintf("%d/%s", spec.Release, sum), Peers: peers}}
 	w.state.Routes[routeKey(spec.Project, spec.Env, spec.Service)] = rf
 	return rf, w.save()
 }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -87,7 +88,7 @@ func TestApplyIsANoOpWhenLive(t *testing.T) {
 	}
 	info, _ := os.Stat(first.Path)
 	again, err := n.Apply(ctx, spec)
-	if err != nil || again != first {
+	if err != nil || !reflect.DeepEqual(again, first) {
 		t.Fatalf("second apply: %+v, %v; want %+v", again, err, first)
 	}
 	if got := fake.count(); got != 1 {

@@ -82,4 +82,10 @@
 // tells beforehand who holds a route's port: nobody, nginx itself (the
 // configured master, found by its pid file, holds the listening socket),
 // or another program, named by pid and command when /proc shows it.
+//
+// Observe reports, with each route file, the peers it names and what nginx
+// serves for it now, which an interrupted switch can leave different: the
+// live table of a dynamic route, else the file's peers when the release tag
+// that answers is the file's; another tag is a routing that cannot be read
+// back (providers.Serving.Known is false). It changes nothing.
 package nginx

@@ -171,7 +171,10 @@ func (n *Nginx) renderOptions(dynamic bool) renderOptions {
 // Observe lists the route files in ConfigDir whose header names project
 // and env. A slipway-*.conf file of the project whose header was damaged
 // is listed too, named after its file, with an empty Checksum (so Edited
-// reports true).
+// reports true). Each file comes with the peers it routes to and what
+// nginx serves for it now: the live table of a dynamic route, else the
+// file's peers when the release tag that answers is the file's (see
+// Serving); it asks nginx once per route and changes nothing.
 func (n *Nginx) Observe(ctx context.Context, project, env string) ([]providers.RouteFile, error) {
 	paths, err := filepath.Glob(filepath.Join(n.opts.ConfigDir, "slipway-*.conf"))
 	if err != nil {
@@ -211,6 +214,8 @@ func (n *Nginx) Observe(ctx context.Context, project, env string) ([]providers.R
 		if f.Project != project || f.Env != env {
 			continue
 		}
+		f.Peers = filePeers(content)
+		f.Serving = n.serving(ctx, f, content, f.Peers)
 		files = append(files, f)
 	}
 	return files, nil

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -492,5 +493,68 @@ func TestConflictingServerIsRejected(t *testing.T) {
 	}
 	if got := l.count(t, 5); got["stable"] != 5 {
 		t.Fatalf("first route disturbed: %v", got)
+	}
+}
+
+func TestObserveServing(t *testing.T) { forModes(t, testObserveServing) }
+
+// testObserveServing: Observe reports the peers a route file names and
+// what nginx serves now, which after an interrupted switch differs from
+// the file: in reload mode a file written but not reloaded is a routing
+// that cannot be read back, in dynamic mode the live table is read.
+func testObserveServing(t *testing.T, mode string) {
+	l := newLiveRouteMode(t, mode)
+	stable, candidate := l.spec.Stable[0], l.spec.Candidate[0]
+	both := []string{stable, candidate}
+	slices.Sort(both)
+	l.spec.CandidateWeight = 50
+	l.apply(t)
+	observe := func() providers.RouteFile {
+		t.Helper()
+		files, err := l.router.Observe(context.Background(), "demo", "test")
+		if err != nil || len(files) != 1 {
+			t.Fatalf("observe: %+v, %v", files, err)
+		}
+		return files[0]
+	}
+	f := observe()
+	if !slices.Equal(f.Peers, both) || f.Serving == nil || !f.Serving.Known || !slices.Equal(f.Serving.Peers, both) || f.Serving.Tag == "" {
+		t.Fatalf("after a switch: peers %v, serving %+v; want both backends in the file and served", f.Peers, f.Serving)
+	}
+	tag := f.Serving.Tag
+
+	// The next routing (stable only) reaches the file, not nginx.
+	next := l.spec
+	next.Release, next.Candidate, next.CandidateWeight = 2, nil, 0
+	r, err := render(next, l.router.renderOptions(mode == SwitchDynamic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.Path, r.content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f = observe()
+	if !slices.Equal(f.Peers, []string{stable}) {
+		t.Fatalf("peers of the new file = %v, want %v", f.Peers, []string{stable})
+	}
+	switch mode {
+	case SwitchDynamic:
+		// The live table still sends half the requests to the candidate.
+		if f.Serving == nil || !f.Serving.Known || !slices.Equal(f.Serving.Peers, both) || f.Serving.Tag != tag {
+			t.Fatalf("dynamic, file written only: serving %+v, want the live table's %v (%s)", f.Serving, both, tag)
+		}
+	default:
+		// nginx answers with the old file's tag, whose routing is gone
+		// from disk.
+		if f.Serving == nil || f.Serving.Known || f.Serving.Tag != tag {
+			t.Fatalf("reload, file written only: serving %+v, want unknown with tag %s", f.Serving, tag)
+		}
+	}
+
+	// Nothing serves the route while nginx is down.
+	l.ngx.stop()
+	f = observe()
+	if f.Serving == nil || !f.Serving.Known || len(f.Serving.Peers) != 0 {
+		t.Fatalf("nginx stopped: serving %+v, want known and empty", f.Serving)
 	}
 }
