@@ -136,44 +136,9 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	}
 	r := &run{p: p, provs: provs, opts: opts, hook: hook, live: map[string]providers.Container{}, routes: map[string]providers.RouteFile{}, backups: map[string]string{}}
 	r.journal = &state.Journal{OperationID: opts.OperationID, Operation: p.Operation, Release: p.Release, PriorRelease: p.PriorRelease, Started: opts.Now().UTC()}
-	done := map[int]bool{}
-	gate := -1
-	if j := opts.Resume; j != nil {
-		// Continue the same operation: its journal, its id, its record.
-		r.journal = j
-		opts.OperationID = j.OperationID
-		r.opts.OperationID = j.OperationID
-		for _, i := range j.Finished() {
-			done[i] = true
-		}
-		for i := range p.Steps {
-			if !done[i] && j.LastPhase(i) != "" {
-				gate = i
-			}
-		}
-	}
-	r.rec = &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
-		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running",
-		TargetRelease: p.TargetRelease, Changes: changes(p), Warnings: append([]string(nil), p.Warnings...)}
-	if c := opts.Continues; opts.Resume != nil && c != nil && c.ID == opts.OperationID {
-		for _, sr := range c.Steps {
-			if done[sr.Index] {
-				r.rec.Steps = append(r.rec.Steps, sr)
-			}
-		}
-		r.rec.Checks = append(r.rec.Checks, c.Checks...)
-		r.rec.Analysis = append(r.rec.Analysis, c.Analysis...)
-	}
-	r.next = opts.Prior.DeepCopy()
-	for name, s := range p.Services {
-		if s == nil {
-			delete(r.next.Services, name)
-			continue
-		}
-		c := *s
-		c.Containers = append([]state.Container(nil), s.Containers...)
-		r.next.Services[name] = &c
-	}
+	done, gate := r.resumed()
+	r.rec = r.newRecord(done)
+	r.next = r.nextState()
 	if err := r.persist(); err != nil {
 		return opts.Prior, r.rec, &Error{Outcome: Refused, Err: fmt.Errorf("write journal: %w", err)}
 	}
@@ -193,21 +158,83 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 			return r.fail(ctx, nil, last, ErrAborted)
 		}
 	}
-	for i, s := range p.Steps {
+	return r.steps(ctx, done, gate)
+}
+
+// resumed continues the operation Options.Resume paused: its journal, its
+// id. It returns the steps its journal finished, and the index of the
+// approval gate it stopped at (-1 when none, or nothing is resumed).
+func (r *run) resumed() (done map[int]bool, gate int) {
+	done, gate = map[int]bool{}, -1
+	j := r.opts.Resume
+	if j == nil {
+		return done, gate
+	}
+	r.journal = j
+	r.opts.OperationID = j.OperationID
+	for _, i := range j.Finished() {
+		done[i] = true
+	}
+	for i := range r.p.Steps {
+		if !done[i] && j.LastPhase(i) != "" {
+			gate = i
+		}
+	}
+	return done, gate
+}
+
+// newRecord starts the operation's record; a resumed operation's starts
+// with what the record it continues holds of the steps done.
+func (r *run) newRecord(done map[int]bool) *records.Record {
+	p, opts := r.p, r.opts
+	rec := &records.Record{ID: opts.OperationID, Operation: p.Operation, Project: p.Project, Env: p.Env, Release: p.Release,
+		PriorRelease: p.PriorRelease, Who: opts.Who, Started: r.journal.Started, ConfigHash: p.ConfigHash, Reason: p.Reason, Result: "running",
+		TargetRelease: p.TargetRelease, Changes: changes(p), Warnings: append([]string(nil), p.Warnings...)}
+	if c := opts.Continues; opts.Resume != nil && c != nil && c.ID == opts.OperationID {
+		for _, sr := range c.Steps {
+			if done[sr.Index] {
+				rec.Steps = append(rec.Steps, sr)
+			}
+		}
+		rec.Checks = append(rec.Checks, c.Checks...)
+		rec.Analysis = append(rec.Analysis, c.Analysis...)
+	}
+	return rec
+}
+
+// nextState is the state after a successful run as far as the plan knows
+// it: the prior one with the plan's services, copied, so that neither is
+// written into.
+func (r *run) nextState() *state.State {
+	next := r.opts.Prior.DeepCopy()
+	for name, s := range r.p.Services {
+		if s == nil {
+			delete(next.Services, name)
+			continue
+		}
+		c := *s
+		c.Containers = append([]state.Container(nil), s.Containers...)
+		next.Services[name] = &c
+	}
+	return next
+}
+
+// steps runs the steps not done yet, in order: the approval gate a
+// resumed operation stopped at passes, a graceful stop or a cancelled ctx
+// between steps fails the run, as does a failing step.
+func (r *run) steps(ctx context.Context, done map[int]bool, gate int) (*state.State, *records.Record, error) {
+	for i, s := range r.p.Steps {
 		if done[i] {
 			continue
 		}
 		if i == gate && s.Kind == plan.KindPause && s.Approve {
-			sr := records.StepRecord{Index: i, ID: s.ID, Kind: s.Kind.String(), Target: s.Target, Detail: s.Detail + " (approved)", Started: r.opts.Now().UTC(), Outcome: "ok"}
-			sr.Ended = sr.Started
-			r.rec.Steps = append(r.rec.Steps, sr)
-			if err := r.mark(i, s, state.PhaseDone, "approved by "+opts.Who); err != nil {
+			if err := r.approved(i, s); err != nil {
 				return r.fail(ctx, s, i, err)
 			}
 			continue
 		}
 		select {
-		case <-opts.Stop:
+		case <-r.opts.Stop:
 			return r.fail(ctx, nil, i-1, ErrInterrupted)
 		default:
 		}
@@ -222,6 +249,21 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 			return r.fail(ctx, s, i, err)
 		}
 	}
+	return r.succeed()
+}
+
+// approved records the approval gate i, which promote passed.
+func (r *run) approved(i int, s *plan.Step) error {
+	sr := records.StepRecord{Index: i, ID: s.ID, Kind: s.Kind.String(), Target: s.Target, Detail: s.Detail + " (approved)", Started: r.opts.Now().UTC(), Outcome: "ok"}
+	sr.Ended = sr.Started
+	r.rec.Steps = append(r.rec.Steps, sr)
+	return r.mark(i, s, state.PhaseDone, "approved by "+r.opts.Who)
+}
+
+// succeed ends a run whose every step is done: the new state, and the
+// record's result.
+func (r *run) succeed() (*state.State, *records.Record, error) {
+	p := r.p
 	r.finishProber()
 	r.waitArchive()
 	if p.Operation == records.OpRollback {
@@ -232,9 +274,9 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	r.next.Release = p.Release
 	r.next.ConfigHash = p.ConfigHash
 	r.next.Secrets = p.Secrets
-	r.next.UpdatedAt = opts.Now().UTC()
+	r.next.UpdatedAt = r.opts.Now().UTC()
 	r.rec.Result = "succeeded"
-	r.rec.Ended = opts.Now().UTC()
+	r.rec.Ended = r.opts.Now().UTC()
 	r.record()
 	return r.next, r.rec, nil
 }
@@ -316,27 +358,7 @@ func (r *run) step(ctx context.Context, i int, s *plan.Step) error {
 // failed (its own compensation runs too: a half-done start leaves
 // containers), and last the index of the newest finished step.
 func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error) (*state.State, *records.Record, error) {
-	changed := false
-	var undo []*plan.Step
-	if failed != nil {
-		// A failed traffic step changed nothing: the router restores the
-		// previous routing itself. Other steps may be half done (some
-		// containers started), so their own compensation runs too.
-		if failed.Compensation != nil && failed.Kind != plan.KindTraffic {
-			undo = append(undo, failed)
-		}
-		changed = failed.Action != plan.NoOp
-		last--
-	}
-	for i := last; i >= 0; i-- {
-		s := r.p.Steps[i]
-		if s.Action != plan.NoOp {
-			changed = true
-		}
-		if s.Compensation != nil {
-			undo = append(undo, s)
-		}
-	}
+	undo, changed := r.toUndo(failed, last)
 	e := &Error{Outcome: RolledBack, Err: cause}
 	if failed != nil {
 		e.Step = failed.ID
@@ -360,43 +382,7 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 		drain = failed.Compensation.Drain
 	}
 	for _, s := range undo {
-		c := s.Compensation
-		if c.ID == "" {
-			c.ID = s.ID + ".undo"
-		}
-		if drain > 0 && (c.Kind == plan.KindStop || c.Kind == plan.KindRemove) && ctx.Err() == nil {
-			r.hook.Progress(c, fmt.Sprintf("draining for %s: traffic left these containers", drain))
-			sleepCtx(ctx, drain)
-			drain = 0
-		}
-		if err := ctx.Err(); err != nil {
-			// A hard stop during the undo: the rest is left to the next plan.
-			e.Undo = append(e.Undo, fmt.Errorf("%s: not undone, stopped at once: %w", c.ID, err))
-			continue
-		}
-		_ = r.mark(s.Index, s, state.PhaseCompensateIntent, c.Detail)
-		r.hook.CompensationStarted(c)
-		sr := records.StepRecord{Index: s.Index, ID: c.ID, Kind: c.Kind.String(), Target: c.Target, Detail: c.Detail, Started: r.opts.Now().UTC()}
-		// A hard stop during the undo lets the compensation under way
-		// finish.
-		err := r.do(context.WithoutCancel(ctx), c, &sr)
-		if err == nil {
-			Faultpoint("after-action:" + c.ID)
-		}
-		sr.Ended = r.opts.Now().UTC()
-		r.hook.CompensationFinished(c, sr.Ended.Sub(sr.Started), err)
-		if err != nil {
-			sr.Outcome, sr.Error = "failed", err.Error()
-			e.Undo = append(e.Undo, fmt.Errorf("%s: %w", c.ID, err))
-		} else {
-			sr.Outcome = "compensated"
-			_ = r.mark(s.Index, s, state.PhaseCompensated, "")
-			if c.Kind == plan.KindTraffic {
-				drain = max(drain, c.Drain)
-			}
-		}
-		r.rec.Steps = append(r.rec.Steps, sr)
-		r.record()
+		drain = r.compensate(ctx, s, drain, e)
 	}
 	r.finishProber()
 	r.waitArchive()
@@ -408,6 +394,76 @@ func (r *run) fail(ctx context.Context, failed *plan.Step, last int, cause error
 	r.rec.Ended = r.opts.Now().UTC()
 	r.record()
 	return r.failedState(e.Outcome == RolledBack), r.rec, e
+}
+
+// toUndo returns the steps whose compensations run, newest first: the
+// finished ones up to last and the one that failed, and whether any of
+// them changed the world.
+func (r *run) toUndo(failed *plan.Step, last int) (undo []*plan.Step, changed bool) {
+	if failed != nil {
+		// A failed traffic step changed nothing: the router restores the
+		// previous routing itself. Other steps may be half done (some
+		// containers started), so their own compensation runs too.
+		if failed.Compensation != nil && failed.Kind != plan.KindTraffic {
+			undo = append(undo, failed)
+		}
+		changed = failed.Action != plan.NoOp
+		last--
+	}
+	for i := last; i >= 0; i-- {
+		s := r.p.Steps[i]
+		if s.Action != plan.NoOp {
+			changed = true
+		}
+		if s.Compensation != nil {
+			undo = append(undo, s)
+		}
+	}
+	return undo, changed
+}
+
+// compensate runs the compensation of s between its journal entries,
+// first waiting the drain owed when it stops or removes containers, and
+// adds its failure to e. It returns the drain owed after it.
+func (r *run) compensate(ctx context.Context, s *plan.Step, drain time.Duration, e *Error) time.Duration {
+	c := s.Compensation
+	if c.ID == "" {
+		c.ID = s.ID + ".undo"
+	}
+	if drain > 0 && (c.Kind == plan.KindStop || c.Kind == plan.KindRemove) && ctx.Err() == nil {
+		r.hook.Progress(c, fmt.Sprintf("draining for %s: traffic left these containers", drain))
+		sleepCtx(ctx, drain)
+		drain = 0
+	}
+	if err := ctx.Err(); err != nil {
+		// A hard stop during the undo: the rest is left to the next plan.
+		e.Undo = append(e.Undo, fmt.Errorf("%s: not undone, stopped at once: %w", c.ID, err))
+		return drain
+	}
+	_ = r.mark(s.Index, s, state.PhaseCompensateIntent, c.Detail)
+	r.hook.CompensationStarted(c)
+	sr := records.StepRecord{Index: s.Index, ID: c.ID, Kind: c.Kind.String(), Target: c.Target, Detail: c.Detail, Started: r.opts.Now().UTC()}
+	// A hard stop during the undo lets the compensation under way
+	// finish.
+	err := r.do(context.WithoutCancel(ctx), c, &sr)
+	if err == nil {
+		Faultpoint("after-action:" + c.ID)
+	}
+	sr.Ended = r.opts.Now().UTC()
+	r.hook.CompensationFinished(c, sr.Ended.Sub(sr.Started), err)
+	if err != nil {
+		sr.Outcome, sr.Error = "failed", err.Error()
+		e.Undo = append(e.Undo, fmt.Errorf("%s: %w", c.ID, err))
+	} else {
+		sr.Outcome = "compensated"
+		_ = r.mark(s.Index, s, state.PhaseCompensated, "")
+		if c.Kind == plan.KindTraffic {
+			drain = max(drain, c.Drain)
+		}
+	}
+	r.rec.Steps = append(r.rec.Steps, sr)
+	r.record()
+	return drain
 }
 
 // failedState is the state after a failed operation: the prior one, with
@@ -506,13 +562,7 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 			return r.provs.Runtime.Remove(ctx, n)
 		})
 	case plan.KindUpdate:
-		u, ok := r.provs.Runtime.(providers.RestartUpdater)
-		if !ok {
-			return fmt.Errorf("the container runtime cannot change the restart policy of %s in place", strings.Join(s.Names, ", "))
-		}
-		return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
-			return u.UpdateRestart(ctx, n, s.Restart)
-		})
+		return r.update(ctx, s)
 	case plan.KindPause:
 		if s.Approve {
 			if r.opts.AutoApprove || (r.opts.Approve != nil && r.opts.Approve(s)) {
@@ -522,18 +572,7 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		}
 		return r.wait(ctx, s, s.Pause)
 	case plan.KindCheck:
-		if r.opts.Checker == nil {
-			return fmt.Errorf("no checker is configured to run %s checks %s", s.Phase, strings.Join(s.Checks, ", "))
-		}
-		candidate := ""
-		if len(s.Names) > 0 {
-			if c, ok := r.liveContainer(s.Names[0]); ok {
-				candidate = c.HostAddr
-			}
-		}
-		ev, err := r.opts.Checker.Run(ctx, s.Phase, s.CheckSpecs, candidate)
-		r.rec.Checks = append(r.rec.Checks, ev...)
-		return err
+		return r.check(ctx, s)
 	case plan.KindBackup:
 		path, err := r.backup(ctx, s, "")
 		if err == nil {
@@ -544,29 +583,63 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 	case plan.KindMigrate:
 		return r.migrate(ctx, s, sr)
 	case plan.KindAnalyse:
-		if r.opts.Analyzer == nil {
-			return fmt.Errorf("analysis %q: no metric source is configured", s.Analysis)
-		}
-		return r.opts.Analyzer.Analyse(ctx, s, func(rs []records.AnalysisReading, verdict, reason string) {
-			r.mu.Lock()
-			r.rec.Analysis = append(r.rec.Analysis, rs...)
-			if verdict == "fail" && reason != "" && (r.rec.Incident == nil || r.rec.Incident.Threshold == "") {
-				// The limit crossed, for the incident report's trigger.
-				r.incident().Threshold = reason
-			}
-			r.mu.Unlock()
-			msg := verdict
-			for _, x := range rs {
-				msg += fmt.Sprintf("; %s %d requests, %.1f%% errors, p95 %s", x.Version, x.Requests, 100*x.ErrorRate, seconds(x.P95))
-			}
-			if reason != "" {
-				msg += " (" + reason + ")"
-			}
-			r.hook.Progress(s, msg)
-			r.record()
-		})
+		return r.analyse(ctx, s)
 	}
 	return fmt.Errorf("step kind %s is not supported", s.Kind)
+}
+
+// update changes the restart policy of live containers in place.
+func (r *run) update(ctx context.Context, s *plan.Step) error {
+	u, ok := r.provs.Runtime.(providers.RestartUpdater)
+	if !ok {
+		return fmt.Errorf("the container runtime cannot change the restart policy of %s in place", strings.Join(s.Names, ", "))
+	}
+	return r.each(ctx, s.Names, func(ctx context.Context, n string) error {
+		return u.UpdateRestart(ctx, n, s.Restart)
+	})
+}
+
+// check runs a check step's checks, against the address of its first
+// container in the preview phase, and keeps their evidence.
+func (r *run) check(ctx context.Context, s *plan.Step) error {
+	if r.opts.Checker == nil {
+		return fmt.Errorf("no checker is configured to run %s checks %s", s.Phase, strings.Join(s.Checks, ", "))
+	}
+	candidate := ""
+	if len(s.Names) > 0 {
+		if c, ok := r.liveContainer(s.Names[0]); ok {
+			candidate = c.HostAddr
+		}
+	}
+	ev, err := r.opts.Checker.Run(ctx, s.Phase, s.CheckSpecs, candidate)
+	r.rec.Checks = append(r.rec.Checks, ev...)
+	return err
+}
+
+// analyse runs an analyse step, keeping each window's readings and
+// telling them as progress.
+func (r *run) analyse(ctx context.Context, s *plan.Step) error {
+	if r.opts.Analyzer == nil {
+		return fmt.Errorf("analysis %q: no metric source is configured", s.Analysis)
+	}
+	return r.opts.Analyzer.Analyse(ctx, s, func(rs []records.AnalysisReading, verdict, reason string) {
+		r.mu.Lock()
+		r.rec.Analysis = append(r.rec.Analysis, rs...)
+		if verdict == "fail" && reason != "" && (r.rec.Incident == nil || r.rec.Incident.Threshold == "") {
+			// The limit crossed, for the incident report's trigger.
+			r.incident().Threshold = reason
+		}
+		r.mu.Unlock()
+		msg := verdict
+		for _, x := range rs {
+			msg += fmt.Sprintf("; %s %d requests, %.1f%% errors, p95 %s", x.Version, x.Requests, 100*x.ErrorRate, seconds(x.P95))
+		}
+		if reason != "" {
+			msg += " (" + reason + ")"
+		}
+		r.hook.Progress(s, msg)
+		r.record()
+	})
 }
 
 // sleepCtx waits d, or until ctx ends.
@@ -728,17 +801,7 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 		oldRoute = readRoute(path)
 	}
 	if t.Remove {
-		if err := r.provs.Router.Remove(ctx, t.Route.Project, t.Route.Env, t.Route.Service); err != nil {
-			return err
-		}
-		r.routedNow(t.Route.Service, nil)
-		if archive {
-			r.archiveLeft(ctx, s, t.Route.Service, oldRoute, before, nil)
-		}
-		if svc := r.next.Services[t.Route.Service]; svc != nil {
-			svc.RouteFile, svc.RouteChecksum = "", ""
-		}
-		return nil
+		return r.unroute(ctx, s, archive, oldRoute, before)
 	}
 	// The prober starts before a switch of a route that already serves,
 	// and after the first routing of a new one (before it nothing answers).
@@ -747,29 +810,7 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 		routed = true
 		r.startProber(ctx)
 	}
-	// Requests never go to a stopped container: one kept stopped (a
-	// hotfix's old release, undone) is started again first.
-	var stopped []string
-	for _, n := range append(append([]string(nil), t.Stable...), t.Candidate...) {
-		if c, ok := r.liveContainer(n); ok && !c.Running() {
-			stopped = append(stopped, n)
-		}
-	}
-	if len(stopped) > 0 {
-		if err := r.start(ctx, &plan.Step{Kind: plan.KindStart, Names: stopped}); err != nil {
-			return fmt.Errorf("start the stopped containers it routes to: %w", err)
-		}
-	}
-	spec := t.Route
-	var err error
-	if spec.Stable, err = r.addrs(ctx, t.Stable); err != nil {
-		return err
-	}
-	if spec.Candidate, err = r.addrs(ctx, t.Candidate); err != nil {
-		return err
-	}
-	spec.CandidateWeight = t.CandidateWeight
-	rf, err := r.provs.Router.Apply(ctx, spec)
+	rf, err := r.route(ctx, t)
 	if err != nil {
 		return err
 	}
@@ -782,12 +823,12 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 	} else if t.CandidateWeight >= 100 {
 		now = append([]string(nil), t.Candidate...)
 	}
-	r.routedNow(spec.Service, now)
+	r.routedNow(t.Route.Service, now)
 	if archive {
-		r.archiveLeft(ctx, s, spec.Service, oldRoute, before, now)
+		r.archiveLeft(ctx, s, t.Route.Service, oldRoute, before, now)
 	}
-	r.routes[spec.Service] = rf
-	if svc := r.next.Services[spec.Service]; svc != nil {
+	r.routes[t.Route.Service] = rf
+	if svc := r.next.Services[t.Route.Service]; svc != nil {
 		svc.RouteFile, svc.RouteChecksum = rf.Path, rf.Actual
 		if len(t.Candidate) > 0 && t.CandidateWeight > 0 && t.CandidateWeight < 100 {
 			svc.Weights = map[string]int{"stable": 100 - t.CandidateWeight, "candidate": t.CandidateWeight}
@@ -796,6 +837,50 @@ func (r *run) traffic(ctx context.Context, s *plan.Step) error {
 		}
 	}
 	return nil
+}
+
+// unroute removes a service's route (the compensation of its first
+// release).
+func (r *run) unroute(ctx context.Context, s *plan.Step, archive bool, oldRoute []byte, before []string) error {
+	t := s.Traffic
+	if err := r.provs.Router.Remove(ctx, t.Route.Project, t.Route.Env, t.Route.Service); err != nil {
+		return err
+	}
+	r.routedNow(t.Route.Service, nil)
+	if archive {
+		r.archiveLeft(ctx, s, t.Route.Service, oldRoute, before, nil)
+	}
+	if svc := r.next.Services[t.Route.Service]; svc != nil {
+		svc.RouteFile, svc.RouteChecksum = "", ""
+	}
+	return nil
+}
+
+// route makes t's routing live, with the addresses its containers answer
+// on. Requests never go to a stopped container: one kept stopped (a
+// hotfix's old release, undone) is started again first.
+func (r *run) route(ctx context.Context, t *plan.Traffic) (providers.RouteFile, error) {
+	var stopped []string
+	for _, n := range append(append([]string(nil), t.Stable...), t.Candidate...) {
+		if c, ok := r.liveContainer(n); ok && !c.Running() {
+			stopped = append(stopped, n)
+		}
+	}
+	if len(stopped) > 0 {
+		if err := r.start(ctx, &plan.Step{Kind: plan.KindStart, Names: stopped}); err != nil {
+			return providers.RouteFile{}, fmt.Errorf("start the stopped containers it routes to: %w", err)
+		}
+	}
+	spec := t.Route
+	var err error
+	if spec.Stable, err = r.addrs(ctx, t.Stable); err != nil {
+		return providers.RouteFile{}, err
+	}
+	if spec.Candidate, err = r.addrs(ctx, t.Candidate); err != nil {
+		return providers.RouteFile{}, err
+	}
+	spec.CandidateWeight = t.CandidateWeight
+	return r.provs.Router.Apply(ctx, spec)
 }
 
 // addrs resolves container names to published addresses.

@@ -62,7 +62,7 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 		res.From = cs.Image
 	}
 	p.Resources = append(p.Resources, res)
-	sp := &svcPlan{p: p, res: res, routed: routedNow(obs)[svc.Name]}
+	sp := &svcPlan{p: p, res: res, dir: opts.ConfigDir, routed: routedNow(obs)[svc.Name]}
 	if cs != nil && cs.ImageID == ts.ImageID && cs.ConfigHash == ts.ConfigHash && sameNames(cs.Containers, ts.Containers) {
 		// Rolling back to the release that runs (after an interrupted
 		// apply) repairs whatever that apply left changed.
@@ -81,6 +81,36 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 	next.Weights = nil
 	p.Services[svc.Name] = &next
 
+	tnames := bringBack(sp, cfg, opts, svc, ts, live)
+	var cur []string
+	if cs != nil {
+		for _, c := range cs.Containers {
+			cur = append(cur, c.Name)
+		}
+	}
+	if svc.Route != nil {
+		rs := routeSpec(cfg, opts.Env, svc, p.Release, ts.Version, "")
+		step := &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
+			Detail:  fmt.Sprintf("switch all requests back to %s of release #%d in one step", labelled(ts.Version, ts.Color), ts.Release),
+			Traffic: traffic(tnames, nil, 0, rs)}
+		if cs != nil && len(cur) > 0 {
+			step.Compensation = &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
+				Detail: fmt.Sprintf("all traffic back to %s", cs.Version), Traffic: traffic(cur, nil, 0, routeSpec(cfg, opts.Env, svc, cs.Release, cs.Version, "")), Drain: RetireDrain}
+		}
+		sp.add(step)
+	}
+	next.Previous = nil
+	if cs != nil && len(cur) > 0 && !sameNames(cs.Containers, ts.Containers) {
+		keepCurrent(sp, svc, cs, ts, cur, &next)
+	}
+	return nil
+}
+
+// bringBack adds the steps that get the target's containers running and
+// healthy, and returns their names: kept containers started again,
+// missing ones created again from the target's image id, each gated on
+// its health.
+func bringBack(sp *svcPlan, cfg *config.Config, opts Options, svc *config.Service, ts *state.Service, live map[string]providers.Container) []string {
 	var tnames []string
 	var missing []providers.ContainerSpec
 	var stopped []string
@@ -108,55 +138,42 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 		if len(stopped) > 0 {
 			sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(stopped, ", "), Detail: healthDetail(svc), Names: stopped, Health: health(svc)})
 		}
-	} else {
-		// Containers that kept running since the release that left them
-		// served until then: one answer shows they answer now, and the
-		// switch is not held up by the probe interval. Containers started
-		// again keep the configured gate, and so does an image HEALTHCHECK.
-		h, detail := health(svc), healthDetail(svc)
-		if len(stopped) == 0 && h.Path != "" && h.HealthyThreshold > 1 {
-			h.HealthyThreshold = 1
-			detail = fmt.Sprintf("GET %s once (already running), deadline %s", h.Path, h.Deadline)
-		}
-		sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(tnames, ", "), Detail: detail, Names: tnames, Health: h})
+		return tnames
 	}
-	var cur []string
-	if cs != nil {
-		for _, c := range cs.Containers {
-			cur = append(cur, c.Name)
-		}
+	// Containers that kept running since the release that left them
+	// served until then: one answer shows they answer now, and the switch
+	// is not held up by the probe interval. Containers started again keep
+	// the configured gate, and so does an image HEALTHCHECK.
+	h, detail := health(svc), healthDetail(svc)
+	if len(stopped) == 0 && h.Path != "" && h.HealthyThreshold > 1 {
+		h.HealthyThreshold = 1
+		detail = fmt.Sprintf("GET %s once (already running), deadline %s", h.Path, h.Deadline)
 	}
+	sp.add(&plan.Step{Kind: plan.KindHealth, Provider: "docker", Target: strings.Join(tnames, ", "), Detail: detail, Names: tnames, Health: h})
+	return tnames
+}
+
+// keepCurrent adds the steps that retire the release rolled back from,
+// cur its containers: drained and kept stopped for a rollback the other
+// way, and the containers the release before it kept removed, unless the
+// target is that release.
+func keepCurrent(sp *svcPlan, svc *config.Service, cs, ts *state.Service, cur []string, next *state.Service) {
 	if svc.Route != nil {
-		rs := routeSpec(cfg, opts.Env, svc, p.Release, ts.Version, "")
-		step := &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
-			Detail:  fmt.Sprintf("switch all requests back to %s of release #%d in one step", labelled(ts.Version, ts.Color), ts.Release),
-			Traffic: traffic(tnames, nil, 0, rs)}
-		if cs != nil && len(cur) > 0 {
-			step.Compensation = &plan.Step{Kind: plan.KindTraffic, Action: plan.Update, Provider: "nginx", Target: routeTarget(svc),
-				Detail: fmt.Sprintf("all traffic back to %s", cs.Version), Traffic: traffic(cur, nil, 0, routeSpec(cfg, opts.Env, svc, cs.Release, cs.Version, "")), Drain: RetireDrain}
-		}
-		sp.add(step)
+		sp.add(drainStep(cur, "stop"))
 	}
-	next.Previous = nil
-	if cs != nil && len(cur) > 0 && !sameNames(cs.Containers, ts.Containers) {
-		if svc.Route != nil {
-			sp.add(drainStep(cur, "stop"))
+	sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
+		Detail: fmt.Sprintf("%s of release #%d (%s) kept stopped", plural(len(cur), "container"), cs.Release, cs.Version), Names: cur, StopAfter: svc.StopTimeout,
+		Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
+			Detail: "start them again", Names: cur, Health: health(svc)}})
+	next.Previous = &state.Previous{Release: cs.Release, Image: cs.Image, ImageID: cs.ImageID, Version: cs.Version, Color: cs.Color, Containers: cs.Containers, Kept: state.KeptStopped}
+	if pp := cs.Previous; pp != nil && !sameNames(pp.Containers, ts.Containers) && len(pp.Containers) > 0 {
+		var n []string
+		for _, c := range pp.Containers {
+			n = append(n, c.Name)
 		}
-		sp.add(&plan.Step{Kind: plan.KindStop, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
-			Detail: fmt.Sprintf("%s of release #%d (%s) kept stopped", plural(len(cur), "container"), cs.Release, cs.Version), Names: cur, StopAfter: svc.StopTimeout,
-			Compensation: &plan.Step{Kind: plan.KindStart, Action: plan.Update, Provider: "docker", Target: strings.Join(cur, ", "),
-				Detail: "start them again", Names: cur, Health: health(svc)}})
-		next.Previous = &state.Previous{Release: cs.Release, Image: cs.Image, ImageID: cs.ImageID, Version: cs.Version, Color: cs.Color, Containers: cs.Containers, Kept: state.KeptStopped}
-		if pp := cs.Previous; pp != nil && !sameNames(pp.Containers, ts.Containers) && len(pp.Containers) > 0 {
-			var n []string
-			for _, c := range pp.Containers {
-				n = append(n, c.Name)
-			}
-			sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(n, ", "),
-				Detail: fmt.Sprintf("%s of release #%d (no longer kept)", plural(len(n), "container"), pp.Release), Names: n})
-		}
+		sp.add(&plan.Step{Kind: plan.KindRemove, Action: plan.Delete, Provider: "docker", Target: strings.Join(n, ", "),
+			Detail: fmt.Sprintf("%s of release #%d (no longer kept)", plural(len(n), "container"), pp.Release), Names: n})
 	}
-	return nil
 }
 
 func sameNames(a, b []state.Container) bool {

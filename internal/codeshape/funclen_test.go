@@ -20,19 +20,6 @@ var allowed = []string{
 	"config.Reference",
 }
 
-// skipped are the files (or, ending in a slash, the folders) the check
-// passes over for now.
-//
-// TODO(i16-operation): cmd/slipway, executor/apply.go and planner/rollback.go
-// are being reshaped on branch i16-operation (the operation layer of issue
-// 16), which splits their long functions; drop these once both i16
-// branches are merged, so that the whole tree is checked.
-var skipped = []string{
-	"cmd/slipway/",
-	"executor/apply.go",
-	"planner/rollback.go",
-}
-
 // TestNoLongFunctions walks every non-test .go file of the repository and
 // fails on each function longer than MaxFunctionLines that is not
 // allowed, and on each allowed one that is no longer long.
@@ -57,7 +44,7 @@ func TestNoLongFunctions(t *testing.T) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") || isSkipped(rel) {
+		if !strings.HasSuffix(rel, ".go") || strings.HasSuffix(rel, "_test.go") {
 			return nil
 		}
 		src, err := os.ReadFile(path)
@@ -124,9 +111,6 @@ func TestLongFuncsFindsEachKind(t *testing.T) {
 	}
 	if !slices.Equal(names, want) {
 		t.Fatalf("found\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
-	}
-	if !isSkipped("cmd/slipway/cli/apply.go") || !isSkipped("executor/apply.go") || isSkipped("executor/archive.go") {
-		t.Fatal("isSkipped does not match the skip list as written")
 	}
 }
 
@@ -200,14 +184,4 @@ func funcName(d *ast.FuncDecl) string {
 		return id.Name + "." + d.Name.Name
 	}
 	return d.Name.Name
-}
-
-// isSkipped reports whether rel is on the skip list.
-func isSkipped(rel string) bool {
-	for _, s := range skipped {
-		if rel == s || strings.HasSuffix(s, "/") && strings.HasPrefix(rel, s) {
-			return true
-		}
-	}
-	return false
 }
