@@ -26,14 +26,20 @@ import (
 	"github.com/slipwayhq/slipway/cmd/slipway/cli"
 	"github.com/slipwayhq/slipway/executor/prober"
 	"github.com/slipwayhq/slipway/internal/testenv"
+	"github.com/slipwayhq/slipway/operation"
 	"github.com/slipwayhq/slipway/providers/docker"
+	"github.com/slipwayhq/slipway/providers/factory"
+	"github.com/slipwayhq/slipway/providers/fake"
 	"github.com/slipwayhq/slipway/state/local"
 	"golang.org/x/sys/unix"
 )
 
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"slipway": func() { os.Exit(cli.Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
+		// In a script that said "world fake", slipway runs on the fake
+		// world of the file SLIPWAY_TEST_WORLD names: only this binary
+		// reads that variable.
+		"slipway": func() { os.Exit(cli.MainWorld(os.Args, os.Stdin, os.Stdout, os.Stderr, testWorld())) },
 		// slipway-holdlock holds the state lock of DIR until it is killed:
 		// a second slipway process for lock contention tests (with
 		// -garbage, under lock info that does not parse). Test binary
@@ -44,6 +50,30 @@ func TestMain(m *testing.M) {
 		"slipway-listen": listen,
 	})
 }
+
+// worldEnv names the file of a script's fake world. The shipped binary
+// never reads it (reliability's TestShippedBinaryHasNoFakeWorld).
+const worldEnv = "SLIPWAY_TEST_WORLD"
+
+// testWorld is where slipway's providers come from in this binary: the
+// fake world worldEnv names, or the real one.
+func testWorld() operation.World {
+	path := os.Getenv(worldEnv)
+	if path == "" {
+		return factory.World{}
+	}
+	w, err := fake.Open(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	return w.Builder()
+}
+
+// fakeMode reports whether scripts that can run on the fake world do:
+// always, except under SLIPWAY_LONG=1 (make reliability), which runs them
+// on Docker.
+func fakeMode() bool { return os.Getenv("SLIPWAY_LONG") != "1" }
 
 // listen serves "not slipway" on ADDR until it is killed, after writing
 // READYFILE once it listens.
@@ -156,6 +186,9 @@ func TestScript(t *testing.T) {
 			case "root":
 				// Scripts that chown to another user, as tests run in CI.
 				return os.Geteuid() == 0, nil
+			case "fake":
+				// Scripts that said "world fake" run on it.
+				return fakeMode(), nil
 			case "long":
 				// Scripts that take a minute or more of real traffic run in
 				// make reliability, keeping make test within CI's budget.
@@ -184,6 +217,7 @@ func TestScript(t *testing.T) {
 			"timelinks":  cmdTimeLinks,
 			"kill9":      cmdKill9,
 			"grouplog":   cmdGroupLog,
+			"world":      cmdWorld,
 		},
 	})
 }
@@ -282,9 +316,60 @@ func cmdDemoImage(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		env[k] = v
 	}
+	if path := ts.Getenv(worldEnv); path != "" {
+		w, err := fake.Open(path)
+		ts.Check(err)
+		_, err = w.AddImage(args[0], args[1:]...)
+		ts.Check(err)
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	ts.Check(testenv.BuildDemoImage(ctx, ts.Getenv("REPO"), args[0], env))
+}
+
+// world fake runs the rest of the script on a fake world (a file under
+// $WORK that every slipway of the script shares: containers and routes
+// are records, images are registered by demoimage), except under
+// SLIPWAY_LONG=1, where it runs on the Docker engine: such a script
+// follows it with "[!fake] [!docker] skip". world containers prints the
+// names of the script's containers, world env NAME the environment of
+// one, VAR=VALUE a line, in either world.
+func cmdWorld(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) == 0 {
+		ts.Fatalf("usage: world fake | world containers | world env NAME")
+	}
+	path := ts.Getenv(worldEnv)
+	switch {
+	case args[0] == "fake" && len(args) == 1:
+		if fakeMode() {
+			ts.Setenv(worldEnv, ts.MkAbs("world.json"))
+		}
+	case args[0] == "containers" && len(args) == 1 && path != "":
+		w, err := fake.Open(path)
+		ts.Check(err)
+		for _, c := range w.Containers(ts.Getenv("PROJECT")) {
+			fmt.Fprintln(ts.Stdout(), c.Name)
+		}
+	case args[0] == "containers" && len(args) == 1:
+		ts.Check(ts.Exec("docker", "ps", "-a", "--filter", "label=io.slipway.project="+ts.Getenv("PROJECT"), "--format", "{{.Names}}"))
+	case args[0] == "env" && len(args) == 2 && path != "":
+		w, err := fake.Open(path)
+		ts.Check(err)
+		for _, c := range w.Containers("") {
+			if c.Name == args[1] {
+				for _, v := range c.Vars {
+					fmt.Fprintf(ts.Stdout(), "%s=%s\n", v.Name, v.Value)
+				}
+				return
+			}
+		}
+		ts.Fatalf("world env: no container %s", args[1])
+	case args[0] == "env" && len(args) == 2:
+		ts.Check(ts.Exec("docker", "inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", args[1]))
+	default:
+		ts.Fatalf("usage: world fake | world containers | world env NAME")
+	}
 }
 
 var nginxes sync.Map // dir -> *testenv.Nginx
