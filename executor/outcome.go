@@ -3,7 +3,7 @@ package executor
 import "fmt"
 
 // Outcome is how an operation ended; it maps one to one onto the exit
-// codes of DESIGN.md.
+// codes of docs/exit-codes.md (ExitCode).
 type Outcome int
 
 // The outcomes.

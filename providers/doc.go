@@ -2,5 +2,9 @@
 // through: a runtime that runs containers, a router that sends requests to
 // them, databases and metric sources. The planner and the executor depend on
 // these interfaces only; implementations live in the docker, nginx and
-// postgres subpackages and are listed in one explicit map by the CLI.
+// postgres subpackages, and providers/factory is the one place that builds
+// them. What only some providers can do is an optional ability: a small
+// named interface (Pinger, ImagePorts, RestartUpdater, TaskRunner,
+// ListenChecker, SwitchPlanner, LiveTableReader, ConfigTester,
+// MigrationLister, BackupPruner, Replicator) that callers assert by name.
 package providers

@@ -31,7 +31,7 @@ func win(i int, cand, stable side) Window {
 	return Window{Start: start, End: start.Add(30 * time.Second), Candidate: r(GroupCandidate, cand), Stable: r(GroupStable, stable)}
 }
 
-// standard is the DESIGN example: error rate warn 1% fail 5% for 2m, p95
+// standard is the analysis of examples/thebot: error rate warn 1% fail 5% for 2m, p95
 // warn 2s fail 5s for 5m, at least 50 requests.
 func standard() *config.Analysis {
 	return &config.Analysis{Name: "standard", Source: "nginx", Interval: 30 * time.Second, MinRequests: 50,

@@ -8,7 +8,7 @@ import (
 // Kind is what a step does.
 type Kind int
 
-// The step kinds, in the vocabulary of DESIGN.md.
+// The step kinds.
 const (
 	KindInvalid Kind = iota
 	KindCheck        // run checks of one phase; a critical failure stops the release
