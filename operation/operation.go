@@ -215,6 +215,8 @@ type Error struct {
 	Hint    string
 }
 
+// Error is the message of Err, or the outcome's name when the UI showed
+// why.
 func (e *Error) Error() string {
 	if e.Err == nil {
 		return e.Outcome.String()
@@ -222,6 +224,7 @@ func (e *Error) Error() string {
 	return e.Err.Error()
 }
 
+// Unwrap returns Err.
 func (e *Error) Unwrap() error { return e.Err }
 
 // refuse is an error before anything changed (exit 1).

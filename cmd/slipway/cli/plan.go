@@ -60,17 +60,11 @@ func applyCommand(s *streams) *cli.Command {
 			if c.Args().Len() > 1 {
 				return fail(1, errors.New("apply takes at most one plan file"), "")
 			}
-			op := streaming(newOperation(s, c, operation.KindApply))
+			op := newOperation(s, c, operation.KindApply)
 			op.PlanFile, op.Reason, op.AutoApprove = c.Args().First(), c.String("reason"), c.Bool("auto-approve")
 			op.Watch = !c.Bool("json") && !c.Bool("no-watch")
 			_, err := operation.Run(c.Context, op, s.world)
 			return err
 		},
 	}
-}
-
-// streaming makes -json a stream of events, the plan one of them.
-func streaming(op operation.Operation) operation.Operation {
-	op.UI.(*terminal).stream = true
-	return op
 }

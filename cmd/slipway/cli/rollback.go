@@ -44,9 +44,6 @@ incident report lists them ('slipway show -incident N').`,
 				return fail(1, fmt.Errorf("rollback takes one release number or version, got %d arguments", c.Args().Len()), "")
 			}
 			op := newOperation(s, c, operation.KindRollback)
-			if !c.Bool("dry-run") {
-				op = streaming(op)
-			}
 			op.Target, op.Reason, op.AutoApprove = c.Args().First(), c.String("m"), c.Bool("auto-approve")
 			op.DryRun, op.NoVerify, op.RestoreDB = c.Bool("dry-run"), c.Bool("no-verify"), c.Bool("restore-db")
 			_, err := operation.Run(c.Context, op, s.world)
@@ -87,7 +84,7 @@ func abortCommand(s *streams) *cli.Command {
 
 // resume continues (promote) or undoes (abort) a paused release.
 func resume(s *streams, c *cli.Context, kind operation.Kind) error {
-	op := streaming(newOperation(s, c, kind))
+	op := newOperation(s, c, kind)
 	op.AutoApprove = c.Bool("auto-approve")
 	_, err := operation.Run(c.Context, op, s.world)
 	return err

@@ -33,11 +33,14 @@ type terminal struct {
 }
 
 // newOperation is the operation of kind that the flags the command has
-// describe; the command sets the rest.
+// describe; the command sets the rest. With -json, an operation that
+// executes a plan streams events, the plan one of them.
 func newOperation(s *streams, c *cli.Context, kind operation.Kind) operation.Operation {
+	stream := kind == operation.KindApply || kind == operation.KindPromote || kind == operation.KindAbort ||
+		kind == operation.KindRollback && !c.Bool("dry-run")
 	return operation.Operation{Kind: kind, Dir: c.String("chdir"), Env: c.String("env"),
 		Vars: multiValue(c, "var"), VarFiles: multiValue(c, "var-file"), LockTimeout: c.Duration("lock-timeout"),
-		UI: &terminal{s: s, c: c}, Crash: s.crash}
+		UI: &terminal{s: s, c: c, stream: stream}, Crash: s.crash}
 }
 
 // Diagnostics writes diags with their source snippets, except the lines
