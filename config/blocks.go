@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,9 +114,16 @@ func (d *decoder) decodeService(blk *hcl.Block, s *BlockSchema) *Service {
 		StopTimeout: d.dur(b, "stop_timeout"),
 		HostIP:      d.str(b, "host_ip"),
 		Migrate:     d.enum(b, "migrate", "before", "after"),
+		Pull:        d.enum(b, "pull", "missing", "always", "never"),
 		DeclRange:   blk.DefRange,
 	}
 	d.checkService(b, svc)
+	if bb := b.first("build"); bb != nil {
+		svc.Build = d.decodeBuild(bb)
+		if b.set("pull") {
+			d.errorf(b.subject("pull"), "Pull With Build", "Service %q builds its image (build block), so nothing is pulled for it; remove pull, or the build block to take the image from its registry.", svc.Name)
+		}
+	}
 	svc.Health = &Health{Path: "/health", Interval: time.Second, Timeout: time.Second, Deadline: time.Minute, HealthyThreshold: 2, DeclRange: blk.DefRange}
 	if h := b.first("health"); h != nil {
 		svc.Health = d.decodeHealth(h)
@@ -157,6 +165,19 @@ func (d *decoder) checkService(b *body, svc *Service) {
 			d.invalid(b, "volumes", "Invalid Volume", "The volume", v, err)
 		}
 	}
+}
+
+// decodeBuild decodes service.build.
+func (d *decoder) decodeBuild(blk *block) *Build {
+	b := blk.body
+	bd := &Build{Context: d.str(b, "context"), Dockerfile: d.str(b, "dockerfile"), Args: d.strMap(b, "args"), Target: d.str(b, "target"), DeclRange: blk.hcl.DefRange}
+	if b.set("context") && strings.TrimSpace(bd.Context) == "" {
+		d.errorf(b.subject("context"), "Empty Value", "The build context must not be empty; use \".\" for the configuration's directory.")
+	}
+	if df := bd.Dockerfile; b.set("dockerfile") && (df == "" || filepath.IsAbs(df) || df == ".." || strings.HasPrefix(filepath.ToSlash(filepath.Clean(df)), "../")) {
+		d.errorf(b.subject("dockerfile"), "Dockerfile Outside Context", "The Dockerfile %q must be a path inside the build context, such as \"Dockerfile\" or \"docker/web.Dockerfile\".", df)
+	}
+	return bd
 }
 
 // decodeStrategy decodes the service's strategy block; a service without

@@ -192,6 +192,12 @@ type Service struct {
 	// Migrate is when database migrations run relative to this service's
 	// change: "before" (default) or "after".
 	Migrate string
+	// Pull is when the image comes from its registry: "missing"
+	// (default), "always" or "never". A service with Build never pulls.
+	Pull string `json:",omitempty"`
+	// Build is how the image is built from source; nil when it is not
+	// (omitted from hashes then, so that older hashes still match).
+	Build *Build `json:",omitempty"`
 	// Health is the health gate; never nil.
 	Health *Health
 	// Route is the nginx route; nil when the service has none.
@@ -209,6 +215,23 @@ type Service struct {
 	// Watch is the watch after release; nil when the service has none
 	// (omitted from hashes then, so that older hashes still match).
 	Watch *Watch `json:",omitempty"`
+	// DeclRange is the block header's range.
+	DeclRange hcl.Range `json:"-"`
+}
+
+// Build is a service's build block: the image is built through the
+// Docker engine from a directory and tagged with the service's image.
+type Build struct {
+	// Context is the directory sent to the engine, as written (relative
+	// to the configuration's directory; see Config.Rel).
+	Context string
+	// Dockerfile is the Dockerfile's path inside Context (default
+	// "Dockerfile").
+	Dockerfile string
+	// Args are the build arguments; never sensitive.
+	Args map[string]string `json:",omitempty"`
+	// Target is the stage to build; "" builds the last.
+	Target string `json:",omitempty"`
 	// DeclRange is the block header's range.
 	DeclRange hcl.Range `json:"-"`
 }

@@ -475,6 +475,25 @@ func (d *decoder) strs(b *body, name string) []string {
 	return out
 }
 
+// strMap returns a map(string) attribute that must not be sensitive; nil
+// when unset.
+func (d *decoder) strMap(b *body, name string) map[string]string {
+	a := b.get(name)
+	if !a.ok || !d.noSecret(b, name) {
+		return nil
+	}
+	out := map[string]string{}
+	for it := a.val.ElementIterator(); it.Next(); {
+		k, v := it.Element()
+		if v.IsNull() {
+			d.errorf(a.subject(b.rng), "Null Map Value", "The argument %q must not hold null values; %q is null.", name, k.AsString())
+			continue
+		}
+		out[k.AsString()] = v.AsString()
+	}
+	return out
+}
+
 // enum returns a string attribute that must be one of allowed.
 func (d *decoder) enum(b *body, name string, allowed ...string) string {
 	v := d.str(b, name)

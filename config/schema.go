@@ -118,7 +118,7 @@ const (
 
 // CheckKinds returns the block types a check holds exactly one of.
 func CheckKinds() []string {
-	return []string{"http", "tcp", "websocket", "command", "env", "tls", "git", "disk", "memory", "postgres", "redis", "nginx", "container", "static", "assert"}
+	return []string{"http", "tcp", "websocket", "command", "env", "tls", "git", "disk", "memory", "postgres", "redis", "nginx", "container", "static", "assert", "registry"}
 }
 
 // Reference returns the schema of the configuration language: the top-level
@@ -238,8 +238,18 @@ func Reference() []*BlockSchema {
 				{Name: "stop_timeout", Type: "duration", Default: `"10s"`, MaxDuration: time.Hour, Doc: "Grace period between SIGTERM and SIGKILL."},
 				{Name: "host_ip", Type: "string", Default: `"127.0.0.1"`, Doc: "Host IP address the container port is published on."},
 				{Name: "migrate", Type: "string", Default: `"before"`, Doc: `When database migrations run relative to this service's change: "before" or "after".`},
+				{Name: "pull", Type: "string", Default: `"missing"`, Doc: `When the image comes from its registry: "missing" (only when the engine lacks it), "always" (plan reads the registry's digest every time, and apply pulls it when the engine lacks it) or "never". Not with a build block.`},
 			},
 			Blocks: []*BlockSchema{
+				{
+					Type: "build", Doc: "Build the image from source through the Docker engine and tag it image; plan builds only when no local image carries the digest of the context (files, Dockerfile, args and target), or with -build.",
+					Attrs: []*AttrSchema{
+						{Name: "context", Type: "string", Required: true, Doc: "Directory sent to the engine, relative to the configuration; its .dockerignore leaves files out."},
+						{Name: "dockerfile", Type: "string", Default: `"Dockerfile"`, Doc: "The Dockerfile, relative to the context and inside it."},
+						{Name: "args", Type: "map(string)", Doc: "Build arguments (ARG); they may use variables, never a sensitive one."},
+						{Name: "target", Type: "string", Default: `""`, Doc: "Stage of a multi-stage Dockerfile to build; empty builds the last."},
+					},
+				},
 				{
 					Type: "health", Doc: "The HTTP probe that gates traffic to new containers.",
 					Attrs: []*AttrSchema{
