@@ -37,6 +37,9 @@ type Docker struct {
 	// freePort picks the host port a new container is pinned to; a test
 	// hook (nil: a port the kernel says is free on the host address).
 	freePort func(hostIP string) (int, error)
+	// credHelper runs a Docker credential helper; a test hook (nil: the
+	// docker-credential-NAME program).
+	credHelper credentialHelper
 }
 
 // portTries is how many host ports Start tries for one container before
