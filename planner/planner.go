@@ -34,6 +34,10 @@ type Options struct {
 	// NoVerify leaves out the post-deploy checks (rollback -no-verify);
 	// the plan's warnings say so.
 	NoVerify bool
+	// ForceBuild builds the image of every service with a build block,
+	// even when an image built from the same context is in the engine
+	// (apply -build).
+	ForceBuild bool
 	// ConfigDir is the configuration's absolute directory: relative paths
 	// the plan keeps (an analysis' access log) resolve against it.
 	ConfigDir string
@@ -71,6 +75,7 @@ func Plan(ctx context.Context, opts Options, cfg *config.Config, prior *state.St
 	}
 	cleanOrphans(p, cfg, opts, prior, obs)
 	exposedWarnings(p, cfg, obs)
+	imagesFirst(p)
 	finish(p, cfg, opts)
 	switchModes(p, obs)
 	return p, diags

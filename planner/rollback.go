@@ -51,6 +51,7 @@ func Rollback(ctx context.Context, opts Options, cfg *config.Config, prior, targ
 	}
 	rollbackDatabases(p, cfg, opts, target, obs)
 	cleanOrphans(p, cfg, opts, prior, obs)
+	imagesFirst(p)
 	finish(p, cfg, opts)
 	switchModes(p, obs)
 	return p, diags
@@ -71,16 +72,21 @@ func rollbackService(p *plan.Plan, cfg *config.Config, opts Options, svc *config
 		}
 		return nil
 	}
+	var pull *plan.Step
 	if !obs.ImageIDs[ts.ImageID] {
-		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Image Of Target Release Is Gone",
-			Detail:  fmt.Sprintf("Release #%d of service %q ran image %s (%s), which is no longer in the Docker engine; nothing was changed. Load or build that image again, or roll back to another release.", ts.Release, svc.Name, ts.Image, short(ts.ImageID)),
-			Subject: svc.DeclRange.Ptr()}}
+		var diags hcl.Diagnostics
+		if pull, diags = pullBack(svc, ts, obs); diags.HasErrors() {
+			return diags
+		}
 	}
 	next := *ts
 	next.Containers = append([]state.Container(nil), ts.Containers...)
 	next.Weights = nil
 	p.Services[svc.Name] = &next
 
+	if pull != nil {
+		sp.add(pull)
+	}
 	tnames := bringBack(sp, cfg, opts, svc, ts, live)
 	var cur []string
 	if cs != nil {

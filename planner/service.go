@@ -42,16 +42,14 @@ func (sp *svcPlan) add(s *plan.Step) *plan.Step {
 
 func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.State, obs *providers.Observations, svc *config.Service) hcl.Diagnostics {
 	addr := "service." + svc.Name
-	id, ok := obs.Images[svc.Image]
-	if !ok {
-		return hcl.Diagnostics{{
-			Severity: hcl.DiagError,
-			Summary:  "Image Not Found",
-			Detail:   fmt.Sprintf("The image %q of service %q is not present in the Docker engine; build or load it first (nothing can be pulled).", svc.Image, svc.Name),
-			Subject:  svc.DeclRange.Ptr(),
-		}}
+	img, diags := serviceImage(opts, cfg, svc, obs)
+	if diags.HasErrors() {
+		return diags
 	}
-	p.Images[svc.Image] = id
+	id := img.id
+	if id != "" {
+		p.Images[svc.Image] = id
+	}
 	ps := prior.Services[svc.Name]
 	hash := serviceHash(svc, p.Secrets)
 	res := &plan.Resource{Address: addr, To: svc.Image, Strategy: svc.Strategy}
@@ -61,7 +59,7 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 	}
 	sp := &svcPlan{p: p, res: res, dir: opts.ConfigDir, routed: routedNow(obs)[svc.Name]}
 
-	changed := ps == nil || ps.ImageID != id || !sameConfig(ps.ConfigHash, svc, p.Secrets) || ps.Strategy != svc.Strategy
+	changed := ps == nil || id == "" || ps.ImageID != id || !sameConfig(ps.ConfigHash, svc, p.Secrets) || ps.Strategy != svc.Strategy
 	if !changed {
 		repaired := repair(sp, cfg, opts, svc, ps, obs)
 		if planRestart(sp, svc, ps, obs) || repaired {
@@ -89,8 +87,11 @@ func planService(p *plan.Plan, opts Options, cfg *config.Config, prior *state.St
 	rel := p.Release
 	color := nextColor(ps)
 	next := &state.Service{
-		Name: svc.Name, Strategy: svc.Strategy, Image: svc.Image, ImageID: id, Release: rel,
+		Name: svc.Name, Strategy: svc.Strategy, Image: svc.Image, ImageID: id, ImageDigest: img.digest, Release: rel,
 		Version: Version(svc.Image), ConfigHash: hash, Color: color,
+	}
+	if img.step != nil {
+		sp.add(img.step)
 	}
 	specs := containerSpecs(cfg, opts.Env, svc, rel, color, id, hash)
 	for _, s := range specs {

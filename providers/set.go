@@ -49,11 +49,43 @@ type Observations struct {
 	// for each route port of the configuration; nil when the router
 	// cannot tell.
 	Listen map[int]ListenPort
+	// Builds holds, by service, the build context of each service with a
+	// build block, and the local image built from it.
+	Builds map[string]BuildObservation
+	// Remote holds, by image reference, the manifest digest its registry
+	// holds, for the references planning asked about (pull = "always",
+	// or an image the engine lacks); a reference missing from the map was
+	// not asked about.
+	Remote map[string]RemoteImage
+	// RepoDigests maps an image reference the configuration names to the
+	// local image's repository digest ("name@sha256:..."), when it has
+	// one.
+	RepoDigests map[string]string
 	// Switch holds, by service, how the router would make the next
 	// change of the service's route live; nil when the router cannot say
 	// (it is no SwitchPlanner), and a service is missing when asking
 	// failed.
 	Switch map[string]SwitchPlan
+}
+
+// BuildObservation is a service's build context as observed before
+// planning.
+type BuildObservation struct {
+	// Context is the context's absolute directory and Digest its digest.
+	Context string
+	Digest  string
+	// ImageID is the id of a local image labelled with Digest, "" when
+	// there is none (a build is due).
+	ImageID string
+}
+
+// RemoteImage is what a registry said of an image reference.
+type RemoteImage struct {
+	// Digest is the manifest digest ("sha256:...") the registry holds.
+	Digest string
+	// Problem, when set, is why it could not be read (the registry's
+	// message).
+	Problem string `json:",omitempty"`
 }
 
 // DatabaseObservation is one database as observed: the migrations table

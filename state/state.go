@@ -64,6 +64,11 @@ type Service struct {
 	Strategy string // one of the Strategy constants
 	Image    string // as configured, e.g. "thebot/backend:1.3.0"
 	ImageID  string // the pinned image id, e.g. "sha256:..."
+	// ImageDigest is the image's repository digest
+	// ("registry/name@sha256:..."), by which a rollback pulls the very
+	// image again when it is no longer in the engine; "" for an image
+	// built here and never pushed.
+	ImageDigest string
 	// Release is the release that last changed the service.
 	Release int
 	// Version is the image tag, so that users can say `rollback v2`.

@@ -23,9 +23,12 @@ const (
 	KindRemove       // remove containers
 	KindNotify       // tell the team
 	KindUpdate       // change live containers in place (their restart policy), without a restart
+	KindBuild        // build a service's image from source, tagged with its image reference
+	KindPull         // pull a service's image by the digest pinned at plan time
+	KindTag          // point an image reference at another image again (the undo of a build or a pull)
 )
 
-var kindNames = [...]string{"invalid", "check", "backup", "migrate", "start", "health", "traffic", "analyse", "pause", "stop", "remove", "notify", "update"}
+var kindNames = [...]string{"invalid", "check", "backup", "migrate", "start", "health", "traffic", "analyse", "pause", "stop", "remove", "notify", "update", "build", "pull", "tag"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
@@ -33,6 +36,11 @@ func (k Kind) String() string {
 	}
 	return kindNames[k]
 }
+
+// Prepares reports whether a step of the kind only gets an image ready
+// in the engine (build, pull, tag): it changes nothing that runs or
+// serves, so a release that fails there fails before anything changed.
+func (k Kind) Prepares() bool { return k == KindBuild || k == KindPull || k == KindTag }
 
 // MarshalText encodes the kind by name.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }

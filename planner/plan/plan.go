@@ -134,6 +134,9 @@ type Step struct {
 	AnalysisSpec *Analysis `json:",omitempty"`
 	CheckSpecs   []Check   `json:",omitempty"`
 
+	// Image is what a build, pull or tag step does to an image.
+	Image *Image `json:",omitempty"`
+
 	// Database steps: the postgres block, the migrations to apply (or the
 	// app's task container), where backups go, and the backup to restore.
 	Database    string                   `json:",omitempty"`
@@ -145,6 +148,27 @@ type Step struct {
 	// Compensation undoes the step when a later one fails; nil when there
 	// is nothing to undo.
 	Compensation *Step `json:",omitempty"`
+}
+
+// Image is the payload of a build, pull or tag step.
+type Image struct {
+	// Service is the service whose image it is; Ref the reference it is
+	// tagged with (the service's image).
+	Service string
+	Ref     string
+	// Build is, on a build step, what is built; its Digest is the
+	// context's when the plan was made.
+	Build *providers.BuildSpec `json:",omitempty"`
+	// Digest is, on a pull step, the manifest digest pulled
+	// ("sha256:..."): the registry's when the plan was made, or the one a
+	// rollback's snapshot recorded.
+	Digest string `json:",omitempty"`
+	// Want is, on a pull step, the image id the pulled image must have
+	// (a rollback's); "" accepts any.
+	Want string `json:",omitempty"`
+	// ID is, on a tag step, the image Ref points at again; "" removes
+	// the tag.
+	ID string `json:",omitempty"`
 }
 
 // DrainTarget is the Target of a pause step that drains: the wait, after

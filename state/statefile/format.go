@@ -30,6 +30,7 @@ type serviceV1 struct {
 	Strategy      string         `json:"strategy"`
 	Image         string         `json:"image"`
 	ImageID       string         `json:"image_id"`
+	ImageDigest   string         `json:"image_digest,omitempty"`
 	Version       string         `json:"version"`
 	Release       int            `json:"release"`
 	ConfigHash    string         `json:"config_hash"`
@@ -111,7 +112,7 @@ func fromState(s *state.State) (*fileV1, error) {
 			return nil, fmt.Errorf("service %q is named %q", name, v.Name)
 		}
 		f.Services[name] = &serviceV1{
-			Strategy: v.Strategy, Image: v.Image, ImageID: v.ImageID, Version: v.Version,
+			Strategy: v.Strategy, Image: v.Image, ImageID: v.ImageID, ImageDigest: v.ImageDigest, Version: v.Version,
 			Release: v.Release, ConfigHash: v.ConfigHash, Color: v.Color,
 			Weights: v.Weights, Containers: fromContainers(v.Containers),
 			RouteFile: v.RouteFile, RouteChecksum: v.RouteChecksum,
@@ -182,7 +183,7 @@ func (f *fileV1) toState() (*state.State, error) {
 			return nil, corruptf("service %q is null", name)
 		}
 		sv := &state.Service{
-			Name: name, Strategy: v.Strategy, Image: v.Image, ImageID: v.ImageID, Version: v.Version,
+			Name: name, Strategy: v.Strategy, Image: v.Image, ImageID: v.ImageID, ImageDigest: v.ImageDigest, Version: v.Version,
 			Release: v.Release, ConfigHash: v.ConfigHash, Color: v.Color,
 			Containers: toContainers(v.Containers), RouteFile: v.RouteFile, RouteChecksum: v.RouteChecksum,
 		}

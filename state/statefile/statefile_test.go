@@ -30,7 +30,7 @@ func full() *state.State {
 	s.UpdatedAt = at
 	s.Services["backend"] = &state.Service{
 		Name: "backend", Strategy: state.StrategyBlueGreen, Image: "thebot/backend:1.3.0",
-		ImageID: "sha256:aaa", Release: 42, Version: "1.3.0", ConfigHash: "svc42", Color: state.ColorGreen,
+		ImageID: "sha256:aaa", ImageDigest: "registry.example.com/thebot/backend@sha256:bbb", Release: 42, Version: "1.3.0", ConfigHash: "svc42", Color: state.ColorGreen,
 		Containers: []state.Container{
 			{ID: "c1", Name: "thebot-backend-r42-1", Color: "green", Release: 42, Index: 1, HostAddr: "127.0.0.1:40001", ImageID: "sha256:aaa"},
 			{ID: "c2", Name: "thebot-backend-r42-2", Color: "green", Release: 42, Index: 2, HostAddr: "127.0.0.1:40002", ImageID: "sha256:aaa"},
