@@ -122,6 +122,9 @@ type run struct {
 	// journalWrites counts the journal writes, naming the fault points
 	// of a test build (see Faultpoint).
 	journalWrites int
+	// images holds the ids the build and pull steps got, by image
+	// reference.
+	images map[string]string
 }
 
 // Apply performs p and returns the state after it. On failure it returns
@@ -134,7 +137,7 @@ func Apply(ctx context.Context, p *plan.Plan, provs providers.Set, opts Options,
 	if hook == nil {
 		hook = NoopHook{}
 	}
-	r := &run{p: p, provs: provs, opts: opts, hook: hook, live: map[string]providers.Container{}, routes: map[string]providers.RouteFile{}, backups: map[string]string{}}
+	r := &run{p: p, provs: provs, opts: opts, hook: hook, live: map[string]providers.Container{}, routes: map[string]providers.RouteFile{}, backups: map[string]string{}, images: map[string]string{}}
 	r.journal = &state.Journal{OperationID: opts.OperationID, Operation: p.Operation, Release: p.Release, PriorRelease: p.PriorRelease, Started: opts.Now().UTC()}
 	done, gate := r.resumed()
 	r.rec = r.newRecord(done)
@@ -407,12 +410,12 @@ func (r *run) toUndo(failed *plan.Step, last int) (undo []*plan.Step, changed bo
 		if failed.Compensation != nil && failed.Kind != plan.KindTraffic {
 			undo = append(undo, failed)
 		}
-		changed = failed.Action != plan.NoOp
+		changed = failed.Action != plan.NoOp && !failed.Kind.Prepares()
 		last--
 	}
 	for i := last; i >= 0; i-- {
 		s := r.p.Steps[i]
-		if s.Action != plan.NoOp {
+		if s.Action != plan.NoOp && !s.Kind.Prepares() {
 			changed = true
 		}
 		if s.Compensation != nil {
@@ -584,6 +587,12 @@ func (r *run) do(ctx context.Context, s *plan.Step, sr *records.StepRecord) erro
 		return r.migrate(ctx, s, sr)
 	case plan.KindAnalyse:
 		return r.analyse(ctx, s)
+	case plan.KindBuild:
+		return r.build(ctx, s, sr)
+	case plan.KindPull:
+		return r.pull(ctx, s, sr)
+	case plan.KindTag:
+		return r.tag(ctx, s)
 	}
 	return fmt.Errorf("step kind %s is not supported", s.Kind)
 }
@@ -714,7 +723,7 @@ func (r *run) start(ctx context.Context, s *plan.Step) error {
 	var mu sync.Mutex
 	specs := map[string]providers.ContainerSpec{}
 	for _, c := range s.Containers {
-		specs[c.Name] = c
+		specs[c.Name] = r.pinned(c)
 	}
 	return r.each(ctx, names(s.Containers), func(ctx context.Context, n string) error {
 		got, err := r.provs.Runtime.Start(ctx, specs[n])
@@ -748,6 +757,10 @@ func (r *run) setLive(c providers.Container) {
 				svc.Containers[i].ID = c.ID
 				svc.Containers[i].HostAddr = c.HostAddr
 				svc.Containers[i].ImageID = c.ImageID
+				if svc.ImageID == "" {
+					// Built or pulled before a pause that this run resumes.
+					svc.ImageID = c.ImageID
+				}
 			}
 		}
 	}

@@ -82,7 +82,7 @@ func (r *run) migrate(ctx context.Context, s *plan.Step, sr *records.StepRecord)
 		if !ok {
 			return errors.New("the container runtime cannot run one-off tasks")
 		}
-		res, err := tr.RunTask(ctx, *s.Task)
+		res, err := tr.RunTask(ctx, r.pinned(*s.Task))
 		sr.Output = append(sr.Output, res.Logs...)
 		if err != nil {
 			return fmt.Errorf("migration command %q: %w; its last output:\n    %s", strings.Join(s.Task.Command, " "), err, strings.Join(tail(res.Logs, 20), "\n    "))

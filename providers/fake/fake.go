@@ -33,7 +33,8 @@ type World struct {
 	state state
 	log   []string
 
-	// Fail makes a call fail with its error: keys are "start NAME",
+	// Fail makes a call fail with its error: keys are "build REF",
+	// "registry REF", "pull REF", "tag REF", "start NAME",
 	// "health NAME", "stop NAME", "remove NAME", "restart-policy NAME
 	// POLICY", "route SERVICE", "unroute SERVICE" and "observe".
 	Fail map[string]error
@@ -52,6 +53,8 @@ type state struct {
 	Routes     map[string]providers.RouteFile `json:"routes"`
 	NextPort   int                            `json:"next_port"`
 	Rendered   int                            `json:"rendered"` // route files written, which names their checksums
+	// Registry holds the images a fake registry serves, by reference.
+	Registry map[string]remoteImage `json:"registry,omitempty"`
 }
 
 // Container is a container of the fake runtime, with the environment it
@@ -65,6 +68,10 @@ type Container struct {
 type Image struct {
 	ID    string
 	Ports []int `json:",omitempty"`
+	// Context is the context digest of an image Build made; Digest the
+	// manifest digest of one Pull made.
+	Context string `json:",omitempty"`
+	Digest  string `json:",omitempty"`
 }
 
 // New returns an empty world kept in memory.
