@@ -14,7 +14,7 @@ const ctxDigest = "sha256:cccc"
 // buildStep builds demo:v2, which named no image before.
 func buildStep() *plan.Step {
 	return &plan.Step{ID: "service.web.build.1", Resource: "service.web", Kind: plan.KindBuild, Action: plan.Create, Target: "demo:v2",
-		Image: &plan.Image{Service: "web", Ref: "demo:v2", Build: &providers.BuildSpec{Tag: "demo:v2", Context: "/src", Dockerfile: "Dockerfile", Digest: ctxDigest}},
+		Image:        &plan.Image{Service: "web", Ref: "demo:v2", Build: &providers.BuildSpec{Tag: "demo:v2", Context: "/src", Dockerfile: "Dockerfile", Digest: ctxDigest}},
 		Compensation: &plan.Step{Kind: plan.KindTag, Action: plan.Update, Target: "demo:v2", Image: &plan.Image{Service: "web", Ref: "demo:v2"}}}
 }
 
