@@ -75,6 +75,10 @@ type Operation struct {
 	RestoreDB bool
 	NoVerify  bool
 	DryRun    bool
+	// Build builds the image of every service with a build block, even
+	// when one built from the same context is in the engine (apply
+	// -build).
+	Build bool
 	// AutoApprove skips the confirmation, and passes approval gates.
 	AutoApprove bool
 	// Watch runs the services' watch after a successful apply.

@@ -145,7 +145,7 @@ func (o *run) planWith(ctx context.Context, kind Kind, set *providers.Set, prior
 	if err != nil {
 		return nil, err
 	}
-	opts := planner.Options{Env: o.op.Env, Now: time.Now(), SecretKey: key, Journal: journal, Reason: o.op.Reason, NoVerify: o.op.NoVerify}
+	opts := planner.Options{Env: o.op.Env, Now: time.Now(), SecretKey: key, Journal: journal, Reason: o.op.Reason, NoVerify: o.op.NoVerify, ForceBuild: o.op.Build}
 	if opts.ConfigDir, err = filepath.Abs(o.cfg.Dir); err != nil {
 		return nil, refuse(err, "")
 	}
@@ -156,10 +156,8 @@ func (o *run) planWith(ctx context.Context, kind Kind, set *providers.Set, prior
 		if err != nil {
 			return nil, err
 		}
-		for _, svc := range target.Services {
-			if obs.ImageIDs[svc.ImageID], err = set.Runtime.ImageExists(ctx, svc.ImageID); err != nil {
-				return nil, refuse(fmt.Errorf("inspect image %s: %w", svc.ImageID, err), "")
-			}
+		if err := observeTargetImages(ctx, set.Runtime, target, obs); err != nil {
+			return nil, err
 		}
 		if o.op.RestoreDB {
 			if opts.RestoreDB, err = o.restoreBackups(target); err != nil {
@@ -168,6 +166,11 @@ func (o *run) planWith(ctx context.Context, kind Kind, set *providers.Set, prior
 		}
 		p, diags = planner.Rollback(ctx, opts, o.cfg, prior, target, obs)
 	} else {
+		if set.Runtime != nil {
+			if err := o.observeImages(ctx, set.Runtime, obs, kind); err != nil {
+				return nil, err
+			}
+		}
 		p, diags = planner.Plan(ctx, opts, o.cfg, prior, obs)
 	}
 	if len(diags) > 0 {

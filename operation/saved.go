@@ -61,6 +61,8 @@ func stale(saved, fresh *plan.Plan, path string) (why, hint string) {
 			what = "the values of variables " + strings.Join(changedVars, ", ") + " are not the ones the plan was made with"
 		}
 		return what, "apply it with the variable values it was made with (-var, -var-file, SLIPWAY_VAR_*), or " + remake
+	case movedImage(saved, fresh) != "":
+		return movedImage(saved, fresh), remake
 	case saved.Observed != fresh.Observed:
 		return "the live world (containers, nginx files or images) changed since it was made", remake
 	}
@@ -141,4 +143,27 @@ func pausedRecord(dir string, j *state.Journal) *records.Record {
 		}
 	}
 	return nil
+}
+
+// movedImage says which image the saved plan pinned is another now: a
+// tag its registry moved since the plan pulled it at a digest, or a build
+// context that changed; "" when none did.
+func movedImage(saved, fresh *plan.Plan) string {
+	now := map[string]*plan.Image{}
+	for _, s := range fresh.Steps {
+		if s.Image != nil && (s.Kind == plan.KindPull || s.Kind == plan.KindBuild) {
+			now[s.Image.Ref] = s.Image
+		}
+	}
+	for _, s := range saved.Steps {
+		img, f := s.Image, now[s.Target]
+		switch {
+		case img == nil || f == nil:
+		case s.Kind == plan.KindPull && f.Digest != img.Digest:
+			return fmt.Sprintf("the registry's %s is %s now, not %s that the plan pinned", img.Ref, f.Digest, img.Digest)
+		case s.Kind == plan.KindBuild && f.Build != nil && img.Build != nil && f.Build.Digest != img.Build.Digest:
+			return fmt.Sprintf("the build context of %s changed since the plan was made (digest %s, planned %s)", img.Ref, f.Build.Digest, img.Build.Digest)
+		}
+	}
+	return ""
 }

@@ -47,7 +47,7 @@ func serviceImage(opts Options, cfg *config.Config, svc *config.Service, obs *pr
 		}
 		spec := &providers.BuildSpec{Tag: svc.Image, Context: bo.Context, Dockerfile: b.Dockerfile, Args: b.Args, Target: b.Target, Digest: bo.Digest}
 		return image{step: &plan.Step{Kind: plan.KindBuild, Action: plan.Create, Provider: "docker", Target: svc.Image,
-			Detail:       fmt.Sprintf("build %s from %s (context %s; %s)", svc.Image, rel, short(bo.Digest), why),
+			Detail:       fmt.Sprintf("%s from %s (context %s; %s)", svc.Image, rel, short(bo.Digest), why),
 			Image:        &plan.Image{Service: svc.Name, Ref: svc.Image, Build: spec},
 			Compensation: tagBack(svc.Name, svc.Image, local)}}, nil
 	}
@@ -80,7 +80,7 @@ func serviceImage(opts Options, cfg *config.Config, svc *config.Service, obs *pr
 // set back to prev (none when "") if the release fails.
 func pullImage(svc *config.Service, byDigest, digest, prev string) image {
 	return image{digest: byDigest, step: &plan.Step{Kind: plan.KindPull, Action: plan.Create, Provider: "docker", Target: svc.Image,
-		Detail:       fmt.Sprintf("pull %s at %s (the registry's digest when planned)", svc.Image, short(digest)),
+		Detail:       fmt.Sprintf("%s at %s (the registry's digest when planned)", svc.Image, short(digest)),
 		Image:        &plan.Image{Service: svc.Name, Ref: svc.Image, Digest: digest},
 		Compensation: tagBack(svc.Name, svc.Image, prev)}}
 }
@@ -166,7 +166,7 @@ func pullBack(svc *config.Service, ts *state.Service, obs *providers.Observation
 		return fail(fmt.Sprintf("pulling %s is not possible: %s", ts.ImageDigest, remote.Problem))
 	}
 	return &plan.Step{Kind: plan.KindPull, Action: plan.Create, Provider: "docker", Target: ts.Image,
-		Detail:       fmt.Sprintf("pull %s at %s, the digest release #%d recorded (image %s)", ts.Image, short(digest), ts.Release, short(ts.ImageID)),
+		Detail:       fmt.Sprintf("%s at %s, the digest release #%d recorded (image %s)", ts.Image, short(digest), ts.Release, short(ts.ImageID)),
 		Image:        &plan.Image{Service: svc.Name, Ref: ts.Image, Digest: digest, Want: ts.ImageID},
 		Compensation: tagBack(svc.Name, ts.Image, obs.Images[ts.Image])}, nil
 }

@@ -218,6 +218,9 @@ func TestScript(t *testing.T) {
 			"kill9":      cmdKill9,
 			"grouplog":   cmdGroupLog,
 			"world":      cmdWorld,
+			"registry":   cmdRegistry,
+			"demobinary": cmdDemoBinary,
+			"imageid":    cmdImageID,
 		},
 	})
 }

@@ -338,3 +338,24 @@ func goTool() (string, error) {
 	}
 	return "", errors.New("go command not found on PATH or under $GOROOT")
 }
+
+// DemoBinary returns the path of the static demo app binary for the
+// engine's architecture (cached as BuildDemoImage caches it), for a test
+// that builds an image of its own around it.
+func DemoBinary(ctx context.Context, repoRoot string) (string, error) {
+	cli, err := NewDockerClient()
+	if err != nil {
+		return "", err
+	}
+	defer cli.Close()
+	sv, err := cli.ServerVersion(ctx)
+	if err != nil {
+		return "", fmt.Errorf("ask docker its platform: %w", err)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	bin, _, err := demoBinary(ctx, filepath.Join(cache, "slipway"), repoRoot, sv.Arch)
+	return bin, err
+}

@@ -22,10 +22,11 @@ func planCommand(s *streams) *cli.Command {
 			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
 			&cli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 with no changes, 2 with changes, 1 on error"},
 			&cli.StringFlag{Name: "reason", Usage: "why this release is made (required by the hotfix strategy)"},
+			&cli.BoolFlag{Name: "build", Usage: "build every image with a build block, even one built from the same source before"},
 		),
 		Action: func(c *cli.Context) error {
 			op := newOperation(s, c, operation.KindPlan)
-			op.Out, op.Reason = c.String("out"), c.String("reason")
+			op.Out, op.Reason, op.Build = c.String("out"), c.String("reason"), c.Bool("build")
 			res, err := operation.Run(c.Context, op, s.world)
 			if err != nil {
 				return err
@@ -55,6 +56,7 @@ func applyCommand(s *streams) *cli.Command {
 			&cli.BoolFlag{Name: "no-color", Usage: "never colour the output"},
 			&cli.StringFlag{Name: "reason", Usage: "why this release is made (required by the hotfix strategy)"},
 			&cli.BoolFlag{Name: "no-watch", Usage: "do not run the services' watch after the release"},
+			&cli.BoolFlag{Name: "build", Usage: "build every image with a build block, even one built from the same source before"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 1 {
@@ -62,7 +64,7 @@ func applyCommand(s *streams) *cli.Command {
 			}
 			op := newOperation(s, c, operation.KindApply)
 			op.PlanFile, op.Reason, op.AutoApprove = c.Args().First(), c.String("reason"), c.Bool("auto-approve")
-			op.Watch = !c.Bool("json") && !c.Bool("no-watch")
+			op.Watch, op.Build = !c.Bool("json") && !c.Bool("no-watch"), c.Bool("build")
 			_, err := operation.Run(c.Context, op, s.world)
 			return err
 		},
