@@ -25,17 +25,21 @@ type Status struct {
 
 // ServiceStatus is one service as status shows it.
 type ServiceStatus struct {
-	Service    string               `json:"service"`
-	Release    int                  `json:"release"`
-	Image      string               `json:"image"`
-	Color      string               `json:"color,omitempty"`
-	Weights    map[string]int       `json:"weights,omitempty"`
-	Route      *providers.RouteFile `json:"route,omitempty"`
-	Switch     string               `json:"switch,omitempty"`
-	Live       string               `json:"live_table,omitempty"`
-	Replicas   int                  `json:"replicas"`
-	Healthy    int                  `json:"healthy"`
-	IsDegraded bool                 `json:"degraded"`
+	Service string `json:"service"`
+	Release int    `json:"release"`
+	Image   string `json:"image"`
+	// ImageID is the id of the image the release runs; ImageDigest its
+	// repository digest, "" for an image built here and never pushed.
+	ImageID     string               `json:"image_id,omitempty"`
+	ImageDigest string               `json:"image_digest,omitempty"`
+	Color       string               `json:"color,omitempty"`
+	Weights     map[string]int       `json:"weights,omitempty"`
+	Route       *providers.RouteFile `json:"route,omitempty"`
+	Switch      string               `json:"switch,omitempty"`
+	Live        string               `json:"live_table,omitempty"`
+	Replicas    int                  `json:"replicas"`
+	Healthy     int                  `json:"healthy"`
+	IsDegraded  bool                 `json:"degraded"`
 	// Down are the replicas that do not serve, with their last log lines.
 	Down       []DownReplica         `json:"down,omitempty"`
 	Containers []providers.Container `json:"containers"`
@@ -95,7 +99,7 @@ func (o *run) status(ctx context.Context) (Result, error) {
 // serviceStatus is service n as status shows it.
 func (o *run) serviceStatus(ctx context.Context, router providers.Router, st *state.State, obs *providers.Observations, n string, r planner.ServiceReplicas, logs map[string][]string) ServiceStatus {
 	svc := st.Services[n]
-	ss := ServiceStatus{Service: n, Release: svc.Release, Image: svc.Image, Color: svc.Color, Weights: svc.Weights, Containers: []providers.Container{},
+	ss := ServiceStatus{Service: n, Release: svc.Release, Image: svc.Image, ImageID: svc.ImageID, ImageDigest: svc.ImageDigest, Color: svc.Color, Weights: svc.Weights, Containers: []providers.Container{},
 		Replicas: r.Declared, Healthy: r.Healthy, IsDegraded: r.Degraded()}
 	for _, d := range r.Down {
 		ss.Down = append(ss.Down, DownReplica{Replica: d, Name: d.Name, State: d.State, Health: d.Health, ExitCode: d.ExitCode,

@@ -104,15 +104,22 @@ func cmdDemoBinary(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.WriteFile(filepath.Join(dir, "demoapp"), b, 0o755))
 }
 
-// imageid REF VAR sets VAR to the id of the local image REF.
+// imageid REF VAR sets VAR to the id of the local image REF, and removes
+// that image when the script ends (after its containers): a tag moved
+// by a later build leaves it nameless.
 func cmdImageID(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 2 {
 		ts.Fatalf("usage: imageid REF VAR")
 	}
 	cli, err := testenv.NewDockerClient()
 	ts.Check(err)
-	defer cli.Close()
 	img, err := cli.ImageInspect(context.Background(), args[0])
 	ts.Check(err)
 	ts.Setenv(args[1], img.ID)
+	project, id := ts.Getenv("PROJECT"), img.ID
+	ts.Defer(func() {
+		removeProject(project)
+		_, _ = cli.ImageRemove(context.Background(), id, image.RemoveOptions{Force: true, PruneChildren: true})
+		cli.Close()
+	})
 }

@@ -19,7 +19,8 @@ func StatusJSON(w io.Writer, s *operation.Status) error {
 }
 
 // StatusText writes what status saw for people: per service its image,
-// release and color, its replicas (and what became of each one that does
+// release and color, the image id and repository digest it runs, its
+// replicas (and what became of each one that does
 // not serve, with its last log lines), its route and a table of its
 // containers.
 func StatusText(w io.Writer, s *operation.Status) {
@@ -35,6 +36,13 @@ func StatusText(w io.Writer, s *operation.Status) {
 			fmt.Fprintf(w, "  active color %s", ss.Color)
 		}
 		fmt.Fprintln(w)
+		if ss.ImageID != "" {
+			fmt.Fprintf(w, "  image %s", ss.ImageID)
+			if ss.ImageDigest != "" {
+				fmt.Fprintf(w, "  digest %s", ss.ImageDigest)
+			}
+			fmt.Fprintln(w)
+		}
 		health := "every replica serves"
 		if ss.IsDegraded {
 			health = "degraded"
