@@ -171,6 +171,8 @@ func Attributes(kind string) []string {
 		names = []string{"url", "content_type", "headers"}
 	case "assert":
 		names = []string{"condition", "error_message"}
+	case "registry":
+		names = []string{"image"}
 	default:
 		return nil
 	}
@@ -220,6 +222,8 @@ func parse(c *config.Check, candidate string) (runFunc, time.Duration, bool, err
 		run = parseStatic(a)
 	case "assert":
 		run = parseAssert(a)
+	case "registry":
+		run = parseRegistry(a)
 	}
 	return run, timeout, a.needsCandidate, a.err()
 }
