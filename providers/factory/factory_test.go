@@ -45,6 +45,9 @@ postgres "main" {
 	if _, ok := rt.(providers.Pinger); !ok {
 		t.Error("the runtime cannot ping")
 	}
+	if !is[providers.ImageBuilder](rt) || !is[providers.ImagePuller](rt) || !is[providers.ImageTagger](rt) {
+		t.Error("the runtime cannot build, pull or retag images")
+	}
 	r, err := w.Router(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -93,7 +93,18 @@ type JSONStep struct {
 	Checks       []string        `json:"checks,omitempty"`
 	Phase        string          `json:"phase,omitempty"`
 	StopAfterMS  int64           `json:"stop_after_ms,omitempty"`
+	Image        *JSONImage      `json:"image,omitempty"`
 	Compensation *JSONStep       `json:"compensation,omitempty"`
+}
+
+// JSONImage is what a build, pull or tag step does to an image.
+type JSONImage struct {
+	Ref           string `json:"ref"`
+	Context       string `json:"context,omitempty"`
+	ContextDigest string `json:"context_digest,omitempty"`
+	Digest        string `json:"digest,omitempty"`
+	Want          string `json:"want_id,omitempty"`
+	ID            string `json:"id,omitempty"`
 }
 
 // JSONContainer is a container a start step creates. Environment values
@@ -228,6 +239,12 @@ func jsonStep(s *plan.Step) *JSONStep {
 	if t := s.Traffic; t != nil {
 		j.Traffic = &JSONTraffic{Listen: t.Route.Listen, ServerName: t.Route.ServerName, Location: t.Route.Location,
 			Stable: strs(t.Stable), Candidate: strs(t.Candidate), CandidateWeight: t.CandidateWeight, Remove: t.Remove}
+	}
+	if im := s.Image; im != nil {
+		j.Image = &JSONImage{Ref: im.Ref, Digest: im.Digest, Want: im.Want, ID: im.ID}
+		if b := im.Build; b != nil {
+			j.Image.Context, j.Image.ContextDigest = b.Context, b.Digest
+		}
 	}
 	if s.Compensation != nil {
 		j.Compensation = jsonStep(s.Compensation)
