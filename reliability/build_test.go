@@ -106,3 +106,17 @@ func TestShippedBinaryHasNoFakeWorld(t *testing.T) {
 		t.Fatalf("plan did not ask the Docker engine; stderr:\n%s", stderr.String())
 	}
 }
+
+// TestShippedBinaryHasNoRegistry: the CNCF distribution registry the
+// tests pull from (internal/testenv/registry) is large and test-only;
+// nothing the shipped binary imports may bring it in.
+func TestShippedBinaryHasNoRegistry(t *testing.T) {
+	shipped := shippedBinary(t)
+	out, err := exec.Command("go", "version", "-m", shipped).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(out), "github.com/distribution/distribution") {
+		t.Fatalf("%s links the registry:\n%s", shipped, out)
+	}
+}
