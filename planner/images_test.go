@@ -7,6 +7,7 @@ import (
 	"github.com/slipwayhq/slipway/planner"
 	"github.com/slipwayhq/slipway/planner/plan"
 	"github.com/slipwayhq/slipway/providers"
+	"github.com/slipwayhq/slipway/state"
 )
 
 const ctxDigest = "sha256:cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
@@ -125,5 +126,31 @@ func TestRollbackPullsByDigest(t *testing.T) {
 	_, diags = planner.Rollback(t.Context(), testOpts(), cfg2, s2, s1, obs)
 	if !hasDiag(diags, "Image Of Target Release Is Gone") || !strings.Contains(diags.Error(), "no repository digest was recorded") {
 		t.Errorf("no digest: %v", diags)
+	}
+}
+
+// TestImagesFirst: the build and pull steps of every service run before
+// any other service's steps, so that a failing one changes nothing.
+func TestImagesFirst(t *testing.T) {
+	src := strings.Replace(serviceHCL(1, "build {\n    context = \".\"\n  }"), `service "web"`, `service "api" {
+  image = "demo:v2"
+  port  = 8080
+}
+
+service "zweb"`, 1)
+	cfg := load(t, src)
+	prior := state.New("shop", "")
+	obs := world(prior)
+	obs.Builds = map[string]providers.BuildObservation{"zweb": {Context: cfg.Dir, Digest: ctxDigest}}
+	p := mustPlan(t, testOpts(), cfg, prior, obs)
+	if p.Steps[0].Kind != plan.KindBuild || p.Steps[1].Resource != "service.api" {
+		t.Fatalf("steps: %q", kinds(p))
+	}
+	for _, r := range p.Resources {
+		for _, i := range r.Steps {
+			if p.Steps[i].Resource != r.Address {
+				t.Errorf("%s lists step %d of %s", r.Address, i, p.Steps[i].Resource)
+			}
+		}
 	}
 }
