@@ -6,5 +6,6 @@
 // them. What only some providers can do is an optional ability: a small
 // named interface (Pinger, ImagePorts, RestartUpdater, TaskRunner,
 // ListenChecker, SwitchPlanner, LiveTableReader, ConfigTester,
-// MigrationLister, BackupPruner, Replicator) that callers assert by name.
+// MigrationLister, BackupPruner, Replicator, ImageBuilder, ImagePuller,
+// ImageTagger) that callers assert by name.
 package providers
